@@ -1,0 +1,92 @@
+"""FPO: a flow policy whose PPO ratio is ``exp(ℓ_old − ℓ_θ)`` from conditional flow matching losses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from fpo_core import integrators
+from fpo_core.algorithms.base import Noise, Policy
+from fpo_core.flow import Weighting, cfm_loss, interpolate
+from fpo_core.networks import VelocityField
+
+
+@dataclass
+class FlowSampling:
+    """How the flow is integrated: step count, integrator and the initial noise."""
+
+    num_steps: int = 10
+    integrator: str = "euler"
+    noise: Noise = "random"
+
+
+class FPOPolicy(Policy):
+    kind = "flow"
+
+    def __init__(
+        self,
+        field: VelocityField,
+        act_dim: int,
+        sampling: FlowSampling,
+        n_mc: int = 8,
+        weighting: Weighting = "eps",
+        ratio: Literal["mean", "per_sample"] = "mean",
+        tau_sampling: Literal["uniform", "grid"] = "uniform",
+        log_ratio_clamp: float | None = None,
+    ):
+        super().__init__()
+        integrators.check(sampling.integrator, sampling.num_steps)
+        if n_mc < 1:
+            raise ValueError(f"n_mc must be >= 1, got {n_mc}")
+        self.field = field
+        self.act_dim = act_dim
+        self.sampling = sampling
+        self.n_mc = n_mc
+        self.weighting = weighting
+        self.ratio = ratio
+        self.tau_sampling = tau_sampling
+        self.log_ratio_clamp = log_ratio_clamp
+
+    def sample(self, obs: torch.Tensor, noise: Noise = "zero", num_steps: int | None = None, integrator: str | None = None) -> torch.Tensor:
+        x0 = torch.zeros(obs.shape[0], self.act_dim, dtype=obs.dtype, device=obs.device)
+        if noise == "random":
+            x0.normal_()
+        elif noise != "zero":
+            raise ValueError(f"unknown noise mode {noise!r}: choose random or zero")
+        steps = num_steps or self.sampling.num_steps
+        return integrators.integrate(self.field.field(obs), x0, steps, integrator or self.sampling.integrator)
+
+    def _draw_tau(self, n: int, device: torch.device) -> torch.Tensor:
+        if self.tau_sampling == "grid":
+            k = self.sampling.num_steps
+            return torch.randint(0, k, (n, self.n_mc, 1), device=device).float() / k
+        return torch.rand(n, self.n_mc, 1, device=device)
+
+    def cfm_losses(self, obs: torch.Tensor, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """ℓ for every (τ_i, ε_i) pair in one forward pass: ``[B, N_mc]``."""
+        b, m = tau.shape[:2]
+        a = action.unsqueeze(1).expand(b, m, self.act_dim)
+        x_tau = interpolate(a, eps, tau)
+        code = self.field.encode_obs(obs).unsqueeze(1).expand(b, m, -1)
+        v = self.field.velocity(code.reshape(b * m, -1), x_tau.reshape(b * m, -1), tau.reshape(b * m, 1))
+        return cfm_loss(v.view(b, m, -1), a, eps, tau, self.weighting)
+
+    def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        action = self.sample(obs, self.sampling.noise)
+        tau = self._draw_tau(obs.shape[0], obs.device)
+        eps = torch.randn(obs.shape[0], self.n_mc, self.act_dim, device=obs.device)
+        return action, {"tau": tau, "eps": eps, "loss_old": self.cfm_losses(obs, action, tau, eps)}
+
+    def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
+        diff = extras["loss_old"] - self.cfm_losses(obs, action, extras["tau"], extras["eps"])
+        if self.ratio == "mean":
+            diff = diff.mean(dim=1, keepdim=True)
+        if self.log_ratio_clamp is not None:
+            diff = diff.clamp(-self.log_ratio_clamp, self.log_ratio_clamp)
+        return diff
+
+    def deploy_info(self) -> dict:
+        s = self.sampling
+        return {"num_steps": s.num_steps, "integrator": s.integrator, "noise": s.noise}

@@ -1,0 +1,101 @@
+"""The PPO update shared by every policy class: trust region, value loss, minibatch epochs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from fpo_core.algorithms.base import Policy
+from fpo_core.rollout import Batch
+
+
+def surrogate_loss(
+    log_ratio: torch.Tensor, adv: torch.Tensor, clip: float, trust_region: Literal["ppo", "aspo"] = "ppo"
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Policy loss from ``log r [B, M]`` and advantages ``[B]``: each of the M ratios is trust-regioned, then averaged."""
+    ratio = log_ratio.exp()
+    adv = adv.unsqueeze(-1).expand_as(ratio)
+    clipped = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
+    if trust_region == "aspo":
+        spo = ratio * adv - adv.abs() / (2 * clip) * (ratio - 1).square()
+        objective = torch.where(adv >= 0, clipped, spo)
+    elif trust_region == "ppo":
+        objective = clipped
+    else:
+        raise ValueError(f"unknown trust region {trust_region!r}: choose ppo or aspo")
+    with torch.no_grad():
+        stats = {
+            "approx_kl": ((ratio - 1) - log_ratio).mean().item(),
+            "clipfrac": ((ratio - 1).abs() > clip).float().mean().item(),
+        }
+    return -objective.mean(), stats
+
+
+class PPO:
+    """Runs epochs of minibatch updates of a policy and critic on one rollout."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        critic: nn.Module,
+        lr: float,
+        clip: float,
+        epochs: int,
+        minibatches: int,
+        trust_region: Literal["ppo", "aspo"] = "ppo",
+        vf_coef: float = 0.5,
+        ent_coef: float = 0.0,
+        max_grad_norm: float = 0.5,
+        norm_adv: bool = True,
+        target_kl: float | None = None,
+    ):
+        self.policy, self.critic = policy, critic
+        self.params = [*policy.parameters(), *critic.parameters()]
+        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5)
+        self.clip, self.epochs, self.minibatches = clip, epochs, minibatches
+        self.trust_region, self.vf_coef, self.ent_coef = trust_region, vf_coef, ent_coef
+        self.max_grad_norm, self.norm_adv, self.target_kl = max_grad_norm, norm_adv, target_kl
+        self.grad_hook = None  # called after backward (distributed training all-reduces here)
+
+    def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, float]:
+        n = batch.obs.shape[0]
+        size = n // self.minibatches
+        totals: dict[str, float] = {}
+        count = 0
+        for _ in range(self.epochs):
+            perm = torch.randperm(n, generator=generator, device="cpu").to(batch.obs.device)
+            for start in range(0, n, size):
+                idx = perm[start : start + size]
+                stats = self._step(batch, idx)
+                for k, v in stats.items():
+                    totals[k] = totals.get(k, 0.0) + v
+                count += 1
+            if self.target_kl is not None and stats["approx_kl"] > self.target_kl:
+                break
+        out = {k: v / count for k, v in totals.items()}
+        var_y = batch.returns.var()
+        out["explained_variance"] = float("nan") if var_y == 0 else (1 - (batch.returns - batch.values).var() / var_y).item()
+        return out
+
+    def _step(self, batch: Batch, idx: torch.Tensor) -> dict[str, float]:
+        obs, adv = batch.obs[idx], batch.advantages[idx]
+        if self.norm_adv and adv.numel() > 1:
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        extras = {k: v[idx] for k, v in batch.extras.items()}
+        pg_loss, stats = surrogate_loss(self.policy.log_ratio(obs, batch.actions[idx], extras), adv, self.clip, self.trust_region)
+        v_loss = 0.5 * (self.critic(obs) - batch.returns[idx]).square().mean()
+        loss = pg_loss + self.vf_coef * v_loss
+        entropy = self.policy.entropy(obs) if self.ent_coef else None
+        if entropy is not None:
+            loss = loss - self.ent_coef * entropy.mean()
+            stats["entropy"] = entropy.mean().item()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_hook is not None:
+            self.grad_hook(self.params)
+        nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
+        self.optimizer.step()
+        stats.update(policy_loss=pg_loss.item(), value_loss=v_loss.item())
+        return stats

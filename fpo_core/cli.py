@@ -1,0 +1,112 @@
+"""The ``fpo`` command: ``fpo train``, ``fpo eval``, ``fpo export``, ``fpo demo``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Callable, Literal, Optional
+
+import tyro
+
+from fpo_core.config import TrainConfig
+from fpo_core.errors import FpoError, UsageError
+
+log = logging.getLogger("fpo")
+
+
+def train(argv: list[str]) -> int:
+    """Train a policy (see ``fpo train --help``)."""
+    defaults = TrainConfig()
+    if "--config" in argv:
+        i = argv.index("--config")
+        if i + 1 >= len(argv):
+            raise UsageError("--config needs a path to a YAML file")
+        defaults = TrainConfig.from_yaml(Path(argv[i + 1]))
+    cfg = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+    from fpo_core.trainer import Trainer
+
+    summary = Trainer(cfg).train()
+    print(format_summary(summary))
+    return 0
+
+
+def format_summary(s: dict) -> str:
+    lines = [f"run directory : {s['run_dir']}", f"checkpoint    : {s['checkpoint']}",
+             f"env steps     : {s['global_step']:,} at {s['steps_per_s']:,.0f} steps/s"]
+    if "eval_before" in s:
+        lines.append("eval return   : before {:.1f} ± {:.1f}".format(*s["eval_before"]) +
+                     (" → after {:.1f} ± {:.1f}".format(*s["eval_after"]) if "eval_after" in s else ""))
+    elif "eval_after" in s:
+        lines.append("eval return   : {:.1f} ± {:.1f}".format(*s["eval_after"]))
+    if "plot" in s:
+        lines.append(f"learning curve: {s['plot']}")
+    return "\n".join(lines)
+
+
+@dataclass
+class EvalArgs:
+    """Evaluate a trained policy (run directory, checkpoint .pt, or exported .onnx) for N episodes."""
+
+    path: tyro.conf.Positional[Path]
+    """Run directory, checkpoint file or exported ONNX model."""
+    episodes: int = 10
+    num_steps: Optional[int] = None
+    """Integration steps K (default: what the policy was trained with)."""
+    integrator: Optional[str] = None
+    """euler, midpoint, heun or rk4 (default: the training integrator)."""
+    noise: Literal["zero", "random"] = "zero"
+    """Initial noise: ``zero`` (deterministic) or ``random``."""
+    seed: int = 0
+    """Episode i is reset with seed ``seed + i`` (and seeds random noise)."""
+    env_id: Optional[str] = None
+    """Override the environment recorded with the policy."""
+    video: Optional[Path] = None
+    """Write the first episode as a video (mp4/gif; headless needs ``MUJOCO_GL=egl``)."""
+
+
+def evaluate(argv: list[str]) -> int:
+    """Evaluate a policy (see ``fpo eval --help``)."""
+    args = tyro.cli(EvalArgs, args=argv, prog="fpo eval")
+    from fpo_core.evaluate import load_actor, run_episodes
+
+    actor, env_id = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed)
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    returns = run_episodes(args.env_id or env_id, actor, args.episodes, args.seed, args.video)
+    print(f"return over {args.episodes} episodes: {returns.mean():.2f} ± {returns.std():.2f}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evaluate}
+
+
+def usage() -> str:
+    names = "\n".join(f"  {n:<8} {(fn.__doc__ or '').strip().splitlines()[0]}" for n, fn in COMMANDS.items())
+    return f"usage: fpo COMMAND [options]\n\ncommands:\n{names}\n\n`fpo COMMAND --help` explains every option."
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=os.environ.get("FPO_LOG", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    cmd = COMMANDS.get(argv[0])
+    if cmd is None:
+        print(f"fpo: unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    try:
+        return cmd(argv[1:])
+    except FpoError as e:
+        print(f"fpo {argv[0]}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fpo {argv[0]}: interrupted (the last checkpoint written is kept; continue with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

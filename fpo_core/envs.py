@@ -1,0 +1,104 @@
+"""Making (vector) gymnasium environments by id, checking they suit a continuous policy."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from fpo_core.errors import UsageError
+
+log = logging.getLogger("fpo")
+_QUIET = ("settotalmass",)
+
+
+def quiet_mujoco() -> None:
+    """Route MuJoCo's warnings to logging (no ``MUJOCO_LOG.TXT``), dropping known-harmless ones."""
+    try:
+        import mujoco
+    except ImportError:
+        return
+    mujoco.set_mju_user_warning(lambda msg: None if any(q in msg for q in _QUIET) else log.warning("MuJoCo: %s", msg))
+
+
+def register_project_envs() -> None:
+    """Register the environments under ``sim/`` (ids ``fpo_sim/...``)."""
+    import fpo_sim  # noqa: F401  (registers on import)
+
+
+@dataclass
+class EnvSpec:
+    """What a policy needs to know about an environment (and what an exported model records)."""
+
+    env_id: str
+    obs_dim: int
+    act_dim: int
+    action_low: list[float]
+    action_high: list[float]
+    dt: float
+    joint_names: list[str]
+
+    @classmethod
+    def of(cls, env: gym.Env, env_id: str) -> "EnvSpec":
+        obs_space, act_space = env.observation_space, env.action_space
+        if not isinstance(act_space, gym.spaces.Box):
+            raise UsageError(
+                f"{env_id} has a {type(act_space).__name__} action space; fpo trains continuous policies and "
+                "needs a Box action space (pick a MuJoCo task such as HalfCheetah-v5)"
+            )
+        if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
+            raise UsageError(f"{env_id} must have a flat Box observation space, got {obs_space}; flatten it with a wrapper")
+        if not (np.all(np.isfinite(act_space.low)) and np.all(np.isfinite(act_space.high))):
+            raise UsageError(f"{env_id} has an unbounded action space; fpo needs finite action bounds")
+        base = env.unwrapped
+        dt = float(getattr(base, "dt", 0.0) or 1.0 / float(env.metadata.get("render_fps") or 1.0))
+        return cls(env_id, int(obs_space.shape[0]), int(act_space.shape[0]), act_space.low.astype(float).tolist(),
+                   act_space.high.astype(float).tolist(), dt, joint_names(base, int(act_space.shape[0])))
+
+
+def joint_names(env: gym.Env, act_dim: int) -> list[str]:
+    """Names of the actuated joints for MuJoCo envs (``joint_<i>`` otherwise)."""
+    model = getattr(env, "model", None)
+    try:
+        import mujoco
+
+        names = []
+        for i in range(model.nu):
+            j = model.actuator_trnid[i, 0]
+            names.append(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint_{i}")
+        if len(names) == act_dim:
+            return names
+    except Exception:  # not a MuJoCo env, or an actuator not on a joint
+        pass
+    return [f"joint_{i}" for i in range(act_dim)]
+
+
+def make_env(env_id: str, **kwargs) -> gym.Env:
+    """``gym.make`` with a clear error for unknown ids (nearest names suggested)."""
+    quiet_mujoco()
+    register_project_envs()
+    try:
+        return gym.make(env_id, **kwargs)
+    except gym.error.Error as e:
+        known = list(gym.registry)
+        close = difflib.get_close_matches(env_id, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `python -c 'import gymnasium; gymnasium.pprint_registry()'` lists them"
+        raise UsageError(f"unknown environment id {env_id!r} ({e}){hint}") from None
+    except ImportError as e:
+        raise UsageError(f"environment {env_id!r} needs a package that is not installed: {e}") from None
+
+
+def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:
+    """A vector env whose ``step`` resets finished envs in the same step (``final_obs`` in info)."""
+    probe = make_env(env_id)
+    spec = EnvSpec.of(probe, env_id)
+    probe.close()
+    fns = [lambda: make_env(env_id) for _ in range(num_envs)]
+    mode = gym.vector.AutoresetMode.SAME_STEP
+    vec_cls = gym.vector.AsyncVectorEnv if asynchronous else gym.vector.SyncVectorEnv
+    envs = vec_cls(fns, autoreset_mode=mode)
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(envs)
+    return envs, spec

@@ -1,0 +1,31 @@
+"""Conditional flow matching: the interpolant and the per-sample CFM loss (τ = 0 noise, 1 action)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+Weighting = Literal["velocity", "eps"]
+
+
+def interpolate(action: torch.Tensor, eps: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """``x_τ = τ·a + (1 − τ)·ε``; ``tau`` broadcasts against the action's last dimension."""
+    return tau * action + (1.0 - tau) * eps
+
+
+def weight(tau: torch.Tensor, weighting: Weighting) -> torch.Tensor:
+    """``w(τ)``: 1 for the velocity MSE, ``τ²`` for the ε-MSE (ε̂ − ε = −τ·(v̂ − u))."""
+    if weighting == "velocity":
+        return torch.ones_like(tau)
+    if weighting == "eps":
+        return tau * tau
+    raise ValueError(f"unknown loss weighting {weighting!r}: choose velocity or eps")
+
+
+def cfm_loss(
+    velocity: torch.Tensor, action: torch.Tensor, eps: torch.Tensor, tau: torch.Tensor, weighting: Weighting
+) -> torch.Tensor:
+    """``w(τ)·mean_d (v − (a − ε))²`` per sample: inputs ``[..., A]`` (tau ``[..., 1]``), output ``[...]``."""
+    err = (velocity - (action - eps)).square().mean(dim=-1)
+    return weight(tau.squeeze(-1), weighting) * err

@@ -1,0 +1,66 @@
+"""Rollout storage and generalised advantage estimation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class Batch:
+    """A flattened rollout: everything the update reads, ``[T·N, ...]``."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    extras: dict[str, torch.Tensor]
+
+
+class RolloutBuffer:
+    """``[T, N, ...]`` storage for one rollout; observations are stored already normalised, so
+    the statistics used for a batch are frozen with it (the FPO ratio is 1 at θ = θold)."""
+
+    def __init__(self, num_steps: int, num_envs: int, obs_dim: int, act_dim: int, device: torch.device):
+        shape = (num_steps, num_envs)
+        self.obs = torch.zeros(*shape, obs_dim, device=device)
+        self.actions = torch.zeros(*shape, act_dim, device=device)
+        self.rewards = torch.zeros(shape, device=device)
+        self.dones = torch.zeros(shape, device=device)
+        self.values = torch.zeros(shape, device=device)
+        self.extras: dict[str, torch.Tensor] = {}
+        self.step = 0
+
+    def add(self, obs, action, reward, done, value, extras: dict[str, torch.Tensor]) -> None:
+        t = self.step
+        self.obs[t], self.actions[t], self.rewards[t], self.dones[t], self.values[t] = obs, action, reward, done, value
+        for k, v in extras.items():
+            if k not in self.extras:
+                self.extras[k] = torch.zeros(self.obs.shape[0], *v.shape, dtype=v.dtype, device=v.device)
+            self.extras[k][t] = v
+        self.step += 1
+
+    def finish(self, last_value: torch.Tensor, gamma: float, lam: float) -> Batch:
+        """GAE(γ, λ). ``dones[t]`` means the episode ended at step t, so step t+1 starts a new one;
+        truncated episodes already had ``γ·V(final obs)`` added to their last reward."""
+        adv = gae(self.rewards, self.values, self.dones, last_value, gamma, lam)
+        self.step = 0
+        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
+        return Batch(flat(self.obs), flat(self.actions), flat(self.values), flat(adv), flat(adv + self.values),
+                     {k: flat(v) for k, v in self.extras.items()})
+
+
+def gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_value: torch.Tensor, gamma: float, lam: float) -> torch.Tensor:
+    """Advantages ``[T, N]`` by the backward GAE recursion."""
+    adv = torch.zeros_like(rewards)
+    running = torch.zeros_like(last_value)
+    next_value = last_value
+    for t in reversed(range(rewards.shape[0])):
+        live = 1.0 - dones[t]
+        delta = rewards[t] + gamma * next_value * live - values[t]
+        running = delta + gamma * lam * live * running
+        adv[t] = running
+        next_value = values[t]
+    return adv

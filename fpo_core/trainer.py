@@ -1,0 +1,294 @@
+"""The training loop: rollouts, GAE, PPO updates, logging, atomic checkpoints and resume."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import os
+import random
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fpo_core import __version__
+from fpo_core.actions import squash
+from fpo_core.algorithms import build_policy
+from fpo_core.algorithms.ppo import PPO
+from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
+from fpo_core.config import TrainConfig
+from fpo_core.envs import make_vec_env
+from fpo_core.errors import UsageError
+from fpo_core.evaluate import run_episodes, torch_actor
+from fpo_core.networks import Critic
+from fpo_core.normalize import ReturnScaler, RunningNorm
+from fpo_core.plotting import plot_learning_curve
+from fpo_core.rollout import RolloutBuffer
+
+log = logging.getLogger("fpo")
+RESUME_OVERRIDABLE = ("total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for but torch sees no CUDA device; use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}: use cpu, cuda, cuda:N or auto") from None
+
+
+def prepare_run_dir(run_dir: Path, resume: bool) -> None:
+    if resume:
+        if not (run_dir / LATEST).exists():
+            raise UsageError(f"--resume: {run_dir} has no checkpoint to resume ({LATEST}); start it without --resume")
+        return
+    if (run_dir / LATEST).exists():
+        raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"cannot write to run directory {run_dir}: {e.strerror}; choose a writable --run-dir") from None
+
+
+class Trainer:
+    """Owns one run: environments, networks, optimiser, normalisers, logs and checkpoints."""
+
+    def __init__(self, cfg: TrainConfig, rank: int = 0, world_size: int = 1):
+        cfg = cfg.resolved()
+        self.rank, self.world_size = rank, world_size
+        self.run_dir = Path(cfg.run_dir)
+        if rank == 0:
+            prepare_run_dir(self.run_dir, cfg.resume)
+        ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
+        if ckpt is not None:
+            saved = TrainConfig.from_dict(ckpt["config"])
+            cfg = dataclasses.replace(saved, resume=True, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
+            cfg.validate()
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self._seed(cfg.seed + 1000 * rank)
+
+        self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
+        s = self.spec
+        self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
+        self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)
+        self.obs_norm = RunningNorm(s.obs_dim).to(self.device)
+        self.reward_scaler = ReturnScaler(cfg.num_envs, cfg.gamma)
+        self.policy = build_policy(cfg, s.obs_dim, s.act_dim).to(self.device)
+        self.critic = Critic(s.obs_dim, cfg.critic_hidden, cfg.activation).to(self.device)
+        self.ppo = PPO(self.policy, self.critic, cfg.learning_rate, cfg.clip_coef, cfg.update_epochs, cfg.num_minibatches,
+                       cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl)
+        self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device)
+        self.global_step = 0
+        self.iteration = 0
+        self.elapsed = 0.0
+        self.recent_returns: deque[float] = deque(maxlen=20)
+        if ckpt is not None:
+            self._restore(ckpt)
+        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * rank + 7919 * self.iteration)
+
+    # ---- state -------------------------------------------------------------------------------
+    def _seed(self, seed: int) -> None:
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+
+    def state(self) -> dict:
+        return {
+            "config": self.cfg.to_dict(),
+            "env": dataclasses.asdict(self.spec),
+            "package_version": __version__,
+            "policy": self.policy.state_dict(),
+            "critic": self.critic.state_dict(),
+            "optimizer": self.ppo.optimizer.state_dict(),
+            "obs_norm": self.obs_norm.state_dict(),
+            "reward_scaler": self.reward_scaler.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "numpy": _np_state(), "python": list(random.getstate()[1])},
+            "global_step": self.global_step,
+            "iteration": self.iteration,
+            "elapsed": self.elapsed,
+            "recent_returns": list(self.recent_returns),
+        }
+
+    def _restore(self, ckpt: dict) -> None:
+        self.policy.load_state_dict(ckpt["policy"])
+        self.critic.load_state_dict(ckpt["critic"])
+        self.ppo.optimizer.load_state_dict(ckpt["optimizer"])
+        self.obs_norm.load_state_dict(ckpt["obs_norm"])
+        self.reward_scaler.load_state_dict(ckpt["reward_scaler"])
+        torch.set_rng_state(ckpt["rng"]["torch"])
+        np.random.set_state(("MT19937", np.asarray(ckpt["rng"]["numpy"][0], dtype=np.uint32), *ckpt["rng"]["numpy"][1:]))
+        random.setstate((3, tuple(ckpt["rng"]["python"]), None))
+        self.global_step, self.iteration = int(ckpt["global_step"]), int(ckpt["iteration"])
+        self.elapsed = float(ckpt["elapsed"])
+        self.recent_returns.extend(ckpt["recent_returns"])
+
+    def save(self) -> None:
+        if self.rank == 0:
+            save_checkpoint(self.run_dir / LATEST, self.state())
+
+    # ---- the loop ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def collect(self):
+        """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch."""
+        cfg, dev = self.cfg, self.device
+        for _ in range(cfg.num_steps):
+            obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
+            if cfg.obs_norm:
+                self.obs_norm.update(obs)
+            obs_n = self.obs_norm(obs)
+            action, extras = self.policy.act(obs_n)
+            value = self.critic(obs_n)
+            env_action = squash(action, self.low, self.high, cfg.squash).cpu().numpy()
+            self.next_obs, reward, term, trunc, info = self.envs.step(env_action)
+            done = term | trunc
+            reward = reward * cfg.reward_scale
+            if cfg.reward_norm:
+                reward = self.reward_scaler(reward, done)
+            reward = torch.as_tensor(reward, dtype=torch.float32, device=dev)
+            cut = trunc & ~term
+            if cut.any():
+                final = np.stack(info["final_obs"][cut]).astype(np.float32)
+                reward[torch.as_tensor(cut, device=dev)] += cfg.gamma * self.critic(self.obs_norm(torch.as_tensor(final, device=dev)))
+            self.buffer.add(obs_n, action, reward, torch.as_tensor(done, dtype=torch.float32, device=dev), value, extras)
+            if "_episode" in info:
+                self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
+        self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
+        last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
+        return self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
+
+    def evaluate(self, episodes: int) -> np.ndarray:
+        loaded = LoadedPolicy(self.policy, self.obs_norm, self.spec, self.cfg, self.global_step)
+        self.policy.eval()
+        try:
+            return run_episodes(self.cfg.env_id, torch_actor(loaded), episodes, seed=10_000 + self.cfg.seed)
+        finally:
+            self.policy.train()
+
+    def train(self) -> dict:
+        """Train to ``total_steps``; returns a summary (returns before and after, speed, paths)."""
+        cfg = self.cfg
+        lead = self.rank == 0
+        if lead:
+            cfg.write_yaml(self.run_dir / "config.yaml")
+        metrics_path = self.run_dir / "metrics.csv"
+        if lead and cfg.resume:
+            _truncate_metrics(metrics_path, self.global_step)
+        before = self.evaluate(cfg.eval_episodes) if lead and cfg.eval_episodes and self.global_step == 0 else None
+        writer = _tensorboard(self.run_dir, self.global_step) if lead and cfg.tensorboard else None
+        bar = _progress(cfg, self.global_step) if lead and cfg.progress else None
+        steps_per_iter = cfg.batch_size * self.world_size
+        num_iters = -(-cfg.total_steps // steps_per_iter)
+        gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
+        start_step, t_start = self.global_step, time.perf_counter()
+        try:
+            while self.iteration < num_iters:
+                t0 = time.perf_counter()
+                if cfg.anneal_lr:
+                    for g in self.ppo.optimizer.param_groups:
+                        g["lr"] = cfg.learning_rate * (1.0 - self.iteration / num_iters)
+                batch = self.collect()
+                t1 = time.perf_counter()
+                stats = self.ppo.update(batch, gen)
+                t2 = time.perf_counter()
+                self.iteration += 1
+                self.elapsed += t2 - t0
+                row = {
+                    "global_step": self.global_step,
+                    "iteration": self.iteration,
+                    "time_s": round(self.elapsed, 3),
+                    "sps": round(steps_per_iter / (t2 - t0), 1),
+                    "rollout_s": round(t1 - t0, 4),
+                    "update_s": round(t2 - t1, 4),
+                    "episode_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
+                    "lr": self.ppo.optimizer.param_groups[0]["lr"],
+                    **{k: stats.get(k, float("nan")) for k in ("policy_loss", "value_loss", "approx_kl", "clipfrac", "explained_variance")},
+                }
+                if lead:
+                    _append_metrics(metrics_path, row)
+                    if writer is not None:
+                        for k, v in row.items():
+                            if k not in ("global_step", "iteration"):
+                                writer.add_scalar(f"train/{k}", v, self.global_step)
+                    if bar is not None:
+                        bar.update(steps_per_iter)
+                        bar.set_postfix(sps=f"{row['sps']:.0f}", ret=f"{row['episode_return']:.1f}")
+                if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters:
+                    self.save()
+        finally:
+            if bar is not None:
+                bar.close()
+            if writer is not None:
+                writer.close()
+            self.envs.close()
+        wall = time.perf_counter() - t_start
+        summary = {
+            "run_dir": str(self.run_dir),
+            "checkpoint": str(self.run_dir / LATEST),
+            "global_step": self.global_step,
+            "steps_per_s": (self.global_step - start_step) / wall if wall > 0 else float("nan"),
+            "train_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
+        }
+        if lead:
+            if metrics_path.exists():
+                plot_learning_curve(metrics_path, self.run_dir / "learning_curve.png", f"{cfg.env_id} · {cfg.algo}")
+                summary["plot"] = str(self.run_dir / "learning_curve.png")
+            if before is not None:
+                summary["eval_before"] = (float(before.mean()), float(before.std()))
+            if cfg.eval_episodes:
+                after = self.evaluate(cfg.eval_episodes)
+                summary["eval_after"] = (float(after.mean()), float(after.std()))
+        return summary
+
+
+def _np_state() -> list:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return [keys.tolist(), int(pos), int(has_gauss), float(cached)]
+
+
+def _append_metrics(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+        f.flush()
+
+
+def _truncate_metrics(path: Path, upto_step: int) -> None:
+    """Drop rows logged after the checkpoint we resume from, atomically."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    keep = [r for r in rows if r.get("global_step", "").isdigit() and int(r["global_step"]) <= upto_step]
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(keep)
+    os.replace(tmp, path)
+
+
+def _tensorboard(run_dir: Path, step: int):
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(run_dir / "tb"), purge_step=step or None)
+
+
+def _progress(cfg: TrainConfig, start: int):
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.total_steps, initial=start, unit="step", unit_scale=True, desc=f"{cfg.algo} {cfg.env_id}", dynamic_ncols=True)

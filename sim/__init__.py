@@ -1,0 +1,6 @@
+"""fpo_sim: the project's own MuJoCo/gymnasium environments (registered on import as ``fpo_sim/...``)."""
+
+from gymnasium.envs.registration import register, registry
+
+if "fpo_sim/GridWorld-v0" not in registry:
+    register(id="fpo_sim/GridWorld-v0", entry_point="fpo_sim.gridworld:GridWorldEnv", max_episode_steps=50)

@@ -1,0 +1,46 @@
+"""Shared fixtures: a small trained run (made once per session) and safe process environments."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keep MuJoCo headless and DDS discovery on loopback for everything this suite starts.
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ.setdefault("ROS_DOMAIN_ID", str(100 + os.getpid() % 100))
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A short FPO run on InvertedPendulum-v5 (tens of seconds): a real checkpoint to export and deploy."""
+    from fpo_core.config import TrainConfig
+    from fpo_core.trainer import Trainer
+
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    cfg = TrainConfig(env_id="InvertedPendulum-v5", total_steps=20_480, run_dir=run_dir, progress=False,
+                      tensorboard=False, eval_episodes=0, seed=3)
+    Trainer(cfg).train()
+    return run_dir
+
+
+@pytest.fixture
+def ros_env(monkeypatch) -> dict[str, str]:
+    """Environment for a test that starts ROS processes: loopback discovery, a domain of its own."""
+    domain = str(next(_domains))
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    monkeypatch.setenv("ROS_DOMAIN_ID", domain)
+    return {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": domain}
+
+
+def _domain_ids():
+    base = 10 + (os.getpid() % 20) * 5
+    n = 0
+    while True:
+        yield base + n % 100
+        n += 1
+
+
+_domains = _domain_ids()
