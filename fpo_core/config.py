@@ -42,6 +42,8 @@ class TrainConfig:
     """Continue the run in ``run_dir`` from its latest checkpoint (its saved config wins)."""
     device: str = "cpu"
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
+    torch_threads: int = 1
+    """Torch intra-op CPU threads (1 is fastest for small MLPs and leaves cores to physics; 0 = torch's default)."""
 
     # Rollouts
     num_envs: int = 16

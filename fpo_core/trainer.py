@@ -75,6 +75,8 @@ class Trainer:
             cfg.validate()
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
+        if cfg.torch_threads > 0:
+            torch.set_num_threads(cfg.torch_threads)
         self._seed(cfg.seed + 1000 * rank)
 
         self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)

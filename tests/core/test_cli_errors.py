@@ -1,0 +1,69 @@
+"""Bad input exits non-zero with one line that names the problem (no traceback)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fpo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fpo_core.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-minibatches", "1", "--no-progress",
+        "--eval-episodes", "0", "--no-tensorboard"]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["train", "--env-id", "HalfCheeta-v5"], "unknown environment id 'HalfCheeta-v5'"),
+        (["train", "--env-id", "CartPole-v1"], "Discrete action space"),
+        (["train", "--n-mc", "0"], "--n-mc must be >= 1"),
+        (["train", "--clip-coef", "0"], "--clip-coef must be > 0"),
+        (["train", "--clip-coef", "-0.1"], "--clip-coef must be > 0"),
+        (["train", "--integrator", "verlet"], "--integrator 'verlet' is unknown"),
+        (["train", "--num-minibatches", "3"], "must divide the batch"),
+        (["eval", "no/such/run"], "does not exist"),
+        (["train", "--config", "missing.yaml"], "config file missing.yaml does not exist"),
+    ],
+)
+def test_bad_input_is_named(tmp_path, args, needle):
+    r = fpo(args[0], *TINY, *args[1:], "--run-dir", str(tmp_path / "run"), cwd=tmp_path) if args[0] == "train" else fpo(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_corrupt_checkpoint_is_named(tmp_path):
+    bad = tmp_path / "latest.pt"
+    bad.write_bytes(b"\x00not a checkpoint" * 10)
+    r = fpo("eval", str(bad), cwd=tmp_path)
+    assert r.returncode == 2 and "not a readable fpo checkpoint" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_truncated_checkpoint_is_named(tmp_path):
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    Trainer(tiny_config(tmp_path / "run", total_steps=128)).train()
+    ckpt = tmp_path / "run" / "checkpoints" / "latest.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:500])
+    r = fpo("eval", str(tmp_path / "run"), cwd=tmp_path)
+    assert r.returncode == 2 and "truncated or corrupt" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unwritable_run_dir_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+    r = fpo("train", *TINY, "--run-dir", str(blocker / "run"), cwd=tmp_path)
+    assert r.returncode == 2 and "cannot write to run directory" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_existing_run_is_not_overwritten(tmp_path):
+    args = ["train", *TINY, "--run-dir", str(tmp_path / "run")]
+    assert fpo(*args, cwd=tmp_path).returncode == 0
+    r = fpo(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "--resume" in r.stderr

@@ -1,0 +1,31 @@
+"""Running statistics: incremental and merged updates equal the statistics of all the data."""
+
+import torch
+
+from fpo_core.normalize import RunningNorm
+
+
+def test_incremental_updates_equal_batch_statistics():
+    data = torch.randn(300, 4, dtype=torch.float64) * 3 + 1
+    norm = RunningNorm(4)
+    for chunk in data.split(37):
+        norm.update(chunk)
+    assert torch.allclose(norm.mean, data.mean(0))
+    assert torch.allclose(norm.var, data.var(0, unbiased=False))
+    assert norm.count.item() == 300
+
+
+def test_merging_two_normalisers_equals_one_over_all_data():
+    a, b = torch.randn(50, 3, dtype=torch.float64), torch.randn(80, 3, dtype=torch.float64) + 5
+    na, nb, nall = RunningNorm(3), RunningNorm(3), RunningNorm(3)
+    na.update(a)
+    nb.update(b)
+    nall.update(torch.cat([a, b]))
+    na.merge(nb.mean, nb.var, nb.count.item())
+    assert torch.allclose(na.mean, nall.mean) and torch.allclose(na.var, nall.var)
+
+
+def test_normalised_output_is_clipped():
+    norm = RunningNorm(1, clip=5.0)
+    norm.update(torch.tensor([[0.0], [1.0]]))
+    assert norm(torch.tensor([[1e6]])).item() == 5.0

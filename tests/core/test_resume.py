@@ -1,0 +1,62 @@
+"""A run killed with SIGKILL and resumed finishes its budget with intact files and restored state."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+
+from fpo_core.checkpoint import LoadedPolicy, load_checkpoint
+from fpo_core.trainer import Trainer
+
+from .helpers import tiny_config
+
+ARGS = ["--total-steps", "8192", "--num-envs", "4", "--num-steps", "64", "--num-minibatches", "2", "--update-epochs", "2",
+        "--checkpoint-every", "2", "--no-progress", "--eval-episodes", "0", "--no-tensorboard", "--seed", "5"]
+
+
+def test_sigkill_then_resume_finishes_the_budget(tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ckpt = run / "checkpoints" / "latest.pt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ckpt.exists() and load_checkpoint(run)["iteration"] >= 4:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"training ended before it could be killed: {proc.stderr.read().decode()}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = load_checkpoint(run)["global_step"]
+    assert 0 < killed_at < 8192
+
+    resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    final = load_checkpoint(run)
+    assert final["global_step"] == 8192 and final["iteration"] == 32
+    with open(run / "metrics.csv") as f:
+        steps = [int(r["global_step"]) for r in csv.DictReader(f)]
+    assert steps == sorted(set(steps)) and steps[-1] == 8192, "metrics must not repeat or skip after a resume"
+    assert steps == list(range(256, 8193, 256))
+    assert not list(run.glob("checkpoints/*.tmp")), "no temporary checkpoint files may be left behind"
+    LoadedPolicy.load(run)  # the final checkpoint is complete and loads
+
+
+def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
+    run = tmp_path / "run"
+    first = Trainer(tiny_config(run, total_steps=256))
+    first.train()
+    saved = load_checkpoint(run)
+    second = Trainer(tiny_config(run, total_steps=512, resume=True))
+    assert second.global_step == 256 and second.iteration == 2
+    assert second.obs_norm.count.item() == saved["obs_norm"]["count"].item() == 256
+    assert torch.equal(second.obs_norm.mean, saved["obs_norm"]["mean"])
+    opt = second.ppo.optimizer.state_dict()
+    assert opt["state"][0]["step"] == saved["optimizer"]["state"][0]["step"]
+    assert torch.equal(torch.get_rng_state(), saved["rng"]["torch"])
+    second.train()
+    assert load_checkpoint(run)["global_step"] == 512
