@@ -80,7 +80,34 @@ def evaluate(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evaluate}
+@dataclass
+class ExportArgs:
+    """Export a trained policy to ONNX: the velocity field (or Gaussian mean) with the normaliser and contract inside."""
+
+    path: tyro.conf.Positional[Path]
+    """Run directory or checkpoint file."""
+    output: Annotated[Path, tyro.conf.arg(aliases=["-o"])] = Path("policy.onnx")
+    """Where to write the model (a fused graph goes next to it as ``<name>.fused.onnx``)."""
+    overwrite: bool = False
+    """Replace existing output files."""
+    fused_steps: Optional[int] = None
+    """Also write the whole K-step sampler as one graph (used when deployment asks for K steps)."""
+    fused_integrator: str = "euler"
+    """Integrator of the fused graph: euler, midpoint, heun or rk4."""
+
+
+def export(argv: list[str]) -> int:
+    """Export a trained policy to ONNX (see ``fpo export --help``)."""
+    args = tyro.cli(ExportArgs, args=argv, prog="fpo export")
+    from fpo_core.export import export_policy
+
+    c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
+    fused = f" + {c.fused_file} ({c.fused_steps} {c.fused_integrator} steps)" if c.fused_file else ""
+    print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id}, obs {c.obs_dim} → act {c.act_dim}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evaluate, "export": export}
 
 
 def usage() -> str:

@@ -11,3 +11,11 @@ class UsageError(FpoError, ValueError):
 
 class CheckpointError(FpoError):
     """A checkpoint that is missing, truncated or not ours."""
+
+
+class PolicyFileError(FpoError):
+    """An exported policy file that is missing, not ONNX, truncated, or disagrees with its metadata."""
+
+
+class InvalidInputError(FpoError, ValueError):
+    """A bad argument at inference time: observation shape, non-finite values, integrator, step count."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -56,7 +57,13 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
 
 
 def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int) -> tuple[Actor, str]:
-    """An actor and its env id from a run directory or checkpoint."""
+    """An actor and its env id from a run directory, checkpoint or exported ``.onnx`` model."""
+    if Path(path).suffix == ".onnx":
+        from fpo_core.runtime import FlowPolicy
+
+        policy = FlowPolicy.load(path)
+        policy.seed(seed)
+        return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), policy.contract.env_id
     torch.manual_seed(seed)
     loaded = LoadedPolicy.load(path)
     return torch_actor(loaded, num_steps, integrator, noise), loaded.spec.env_id

@@ -1,0 +1,50 @@
+"""The policy contract: metadata round trip and clear errors for missing or unknown versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpo_core.contract import FLOW_IO, FORMAT_VERSION, TIME_CONVENTION, PolicyContract
+from fpo_core.errors import PolicyFileError
+
+
+def make_contract(**overrides) -> PolicyContract:
+    fields = dict(kind="flow", obs_dim=4, act_dim=2, action_low=[-1.0, -2.0], action_high=[1.0, 2.0], squash="tanh",
+                  num_steps=10, integrator="euler", noise="random", control_period_s=0.04, env_id="Test-v0",
+                  algorithm="fpo", training_steps=123, joint_names=["a", "b"], input_names=FLOW_IO[0], output_names=FLOW_IO[1])
+    fields.update(overrides)
+    return PolicyContract(**fields)
+
+
+def test_round_trip_is_string_to_string():
+    c = make_contract(fused_steps=5, fused_integrator="rk4", fused_file="p.fused.onnx")
+    meta = c.to_metadata()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items())
+    assert PolicyContract.from_metadata({**meta, "producer_note": "ignored"}) == c
+    assert c.format_version == FORMAT_VERSION and c.time_convention == TIME_CONVENTION
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda m: m.pop("format_version"), "format_version missing"),
+        (lambda m: m.update(format_version="2"), "format_version 2"),
+        (lambda m: m.pop("joint_names"), "lacks joint_names"),
+        (lambda m: m.update(obs_dim="{not json"), "not valid JSON"),
+        (lambda m: m.update(integrator='"leapfrog"'), "integrator 'leapfrog'"),
+        (lambda m: m.update(action_low="[0.0]"), "act_dim=2"),
+        (lambda m: m.update(time_convention='"tau=0 action"'), "time_convention"),
+    ],
+)
+def test_bad_metadata_names_the_problem(edit, match):
+    meta = make_contract().to_metadata()
+    edit(meta)
+    with pytest.raises(PolicyFileError, match=match):
+        PolicyContract.from_metadata(meta)
+
+
+def test_fused_fields_go_together():
+    with pytest.raises(PolicyFileError, match="fused"):
+        make_contract(fused_steps=5)
+    with pytest.raises(PolicyFileError, match="flow policy"):
+        make_contract(kind="gaussian", fused_steps=5, fused_integrator="euler", fused_file="x.onnx")
