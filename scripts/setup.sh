@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up a virtual environment with fpo and everything it needs, on a fresh machine or again.
+#   - a pinned CPU torch unless the interpreter already imports one (CUDA users keep theirs);
+#   - ROS 2 Kilted wheels from PyPI unless an apt-installed ROS 2 (rclpy) is already importable;
+#   - every other version from constraints.txt (constraints-py310.txt on Python 3.10), so a new release elsewhere cannot break us.
+# Re-running is cheap: nothing is reinstalled unless setup.py or constraints.txt changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${FPO_VENV:-.venv}"
+PY="${PYTHON:-python3}"
+TORCH_PIN="torch==2.13.0"
+
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "fpo needs Python >= 3.10 (found $("$PY" --version))" >&2; exit 1; }
+
+constraints=constraints.txt
+if "$PY" -c 'import sys; sys.exit(sys.version_info >= (3, 11))'; then constraints=constraints-py310.txt; fi
+
+extras="dev,ros"
+venv_flags=()
+if "$PY" -c 'import rclpy' 2>/dev/null; then
+  echo "setup: using the ROS 2 already installed ($(command -v ros2 || echo rclpy importable)); not installing ROS wheels"
+  extras="dev"
+  venv_flags=(--system-site-packages)
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV"
+  "$PY" -m venv "${venv_flags[@]}" "$VENV"
+fi
+pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+
+stamp="$VENV/.fpo-setup-stamp"
+want="$(cat setup.py "$constraints" | sha256sum | cut -d' ' -f1) $extras"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import fpo_core, torch' 2>/dev/null; then
+  echo "setup: $VENV is up to date"
+  exit 0
+fi
+
+if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
+  echo "setup: installing $TORCH_PIN (CPU build)"
+  "${pip[@]}" install "$TORCH_PIN"
+fi
+echo "setup: installing fpo[$extras] with pinned dependencies"
+"${pip[@]}" install -c "$constraints" -e ".[$extras]"
+echo "$want" > "$stamp"
+echo "setup: done ($VENV)"
