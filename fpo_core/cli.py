@@ -26,10 +26,18 @@ def train(argv: list[str]) -> int:
             raise UsageError("--config needs a path to a YAML file")
         defaults = TrainConfig.from_yaml(Path(argv[i + 1]))
     cfg = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+    from fpo_core.device import resolve_device
+    from fpo_core.distributed import from_environment
     from fpo_core.trainer import Trainer
 
-    summary = Trainer(cfg).train()
-    print(format_summary(summary))
+    comm = from_environment(resolve_device(cfg.device))  # under torchrun: one rank of a group
+    try:
+        summary = Trainer(cfg, comm).train()
+    finally:
+        if comm is not None:
+            comm.close()
+    if comm is None or comm.lead:
+        print(format_summary(summary))
     return 0
 
 
@@ -65,6 +73,8 @@ class EvalArgs:
     """Override the environment recorded with the policy."""
     video: Optional[Path] = None
     """Write the first episode as a video (mp4/gif; headless needs ``MUJOCO_GL=egl``)."""
+    device: str = "cpu"
+    """Torch device for checkpoints: cpu, cuda or auto (ONNX models run on ONNX Runtime's CPU provider)."""
 
 
 def evaluate(argv: list[str]) -> int:
@@ -72,7 +82,7 @@ def evaluate(argv: list[str]) -> int:
     args = tyro.cli(EvalArgs, args=argv, prog="fpo eval")
     from fpo_core.evaluate import load_actor, run_episodes
 
-    actor, env_id = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed)
+    actor, env_id = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed, args.device)
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
     returns = run_episodes(args.env_id or env_id, actor, args.episodes, args.seed, args.video)

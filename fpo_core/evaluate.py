@@ -11,6 +11,7 @@ import torch
 
 from fpo_core.actions import squash
 from fpo_core.checkpoint import LoadedPolicy
+from fpo_core.device import resolve_device
 from fpo_core.envs import make_env
 
 Actor = Callable[[np.ndarray], np.ndarray]
@@ -56,7 +57,8 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
     return np.asarray(returns)
 
 
-def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int) -> tuple[Actor, str]:
+def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int,
+               device: str = "cpu") -> tuple[Actor, str]:
     """An actor and its env id from a run directory, checkpoint or exported ``.onnx`` model."""
     if Path(path).suffix == ".onnx":
         from fpo_core.runtime import FlowPolicy
@@ -65,5 +67,5 @@ def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise:
         policy.seed(seed)
         return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), policy.contract.env_id
     torch.manual_seed(seed)
-    loaded = LoadedPolicy.load(path)
+    loaded = LoadedPolicy.load(path, resolve_device(device))
     return torch_actor(loaded, num_steps, integrator, noise), loaded.spec.env_id

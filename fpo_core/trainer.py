@@ -20,6 +20,8 @@ from fpo_core.algorithms import build_policy
 from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
+from fpo_core.device import resolve_device
+from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
 from fpo_core.errors import UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
@@ -30,17 +32,6 @@ from fpo_core.rollout import RolloutBuffer
 
 log = logging.getLogger("fpo")
 RESUME_OVERRIDABLE = ("total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda was asked for but torch sees no CUDA device; use --device cpu or auto")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise UsageError(f"unknown device {name!r}: use cpu, cuda, cuda:N or auto") from None
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
@@ -62,12 +53,15 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
 class Trainer:
     """Owns one run: environments, networks, optimiser, normalisers, logs and checkpoints."""
 
-    def __init__(self, cfg: TrainConfig, rank: int = 0, world_size: int = 1):
+    def __init__(self, cfg: TrainConfig, comm: Comm | None = None):
         cfg = cfg.resolved()
-        self.rank, self.world_size = rank, world_size
+        self.comm = comm
+        self.rank, self.world_size = (comm.rank, comm.world_size) if comm else (0, 1)
         self.run_dir = Path(cfg.run_dir)
-        if rank == 0:
+        if self.rank == 0:
             prepare_run_dir(self.run_dir, cfg.resume)
+        if comm:
+            comm.barrier()
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
         if ckpt is not None:
             saved = TrainConfig.from_dict(ckpt["config"])
@@ -77,7 +71,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
-        self._seed(cfg.seed + 1000 * rank)
+        self._seed(cfg.seed)  # the same initial networks on every rank
 
         self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
         s = self.spec
@@ -88,7 +82,7 @@ class Trainer:
         self.policy = build_policy(cfg, s.obs_dim, s.act_dim).to(self.device)
         self.critic = Critic(s.obs_dim, cfg.critic_hidden, cfg.activation).to(self.device)
         self.ppo = PPO(self.policy, self.critic, cfg.learning_rate, cfg.clip_coef, cfg.update_epochs, cfg.num_minibatches,
-                       cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl)
+                       cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl, comm)
         self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device)
         self.global_step = 0
         self.iteration = 0
@@ -96,7 +90,9 @@ class Trainer:
         self.recent_returns: deque[float] = deque(maxlen=20)
         if ckpt is not None:
             self._restore(ckpt)
-        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * rank + 7919 * self.iteration)
+        if self.rank > 0:  # own exploration noise and environments on every rank
+            self._seed(cfg.seed + 1000 * self.rank + 7919 * self.iteration)
+        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
 
     # ---- state -------------------------------------------------------------------------------
     def _seed(self, seed: int) -> None:
@@ -146,7 +142,7 @@ class Trainer:
         for _ in range(cfg.num_steps):
             obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
             if cfg.obs_norm:
-                self.obs_norm.update(obs)
+                self.update_obs_norm(obs)
             obs_n = self.obs_norm(obs)
             action, extras = self.policy.act(obs_n)
             value = self.critic(obs_n)
@@ -167,6 +163,13 @@ class Trainer:
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
         last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
         return self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
+
+    def update_obs_norm(self, obs: torch.Tensor) -> None:
+        """Fold this step's observations (every rank's, when distributed) into the normaliser."""
+        if self.comm is None:
+            self.obs_norm.update(obs)
+        else:
+            self.obs_norm.merge(*self.comm.batch_stats(obs))
 
     def evaluate(self, episodes: int) -> np.ndarray:
         loaded = LoadedPolicy(self.policy, self.obs_norm, self.spec, self.cfg, self.global_step)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from fpo_core.algorithms.base import Policy
+from fpo_core.distributed import Comm
 from fpo_core.rollout import Batch
 
 
@@ -50,6 +51,7 @@ class PPO:
         max_grad_norm: float = 0.5,
         norm_adv: bool = True,
         target_kl: float | None = None,
+        comm: Comm | None = None,
     ):
         self.policy, self.critic = policy, critic
         self.params = [*policy.parameters(), *critic.parameters()]
@@ -57,7 +59,7 @@ class PPO:
         self.clip, self.epochs, self.minibatches = clip, epochs, minibatches
         self.trust_region, self.vf_coef, self.ent_coef = trust_region, vf_coef, ent_coef
         self.max_grad_norm, self.norm_adv, self.target_kl = max_grad_norm, norm_adv, target_kl
-        self.grad_hook = None  # called after backward (distributed training all-reduces here)
+        self.comm = comm
 
     def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, float]:
         n = batch.obs.shape[0]
@@ -72,8 +74,10 @@ class PPO:
                 for k, v in stats.items():
                     totals[k] = totals.get(k, 0.0) + v
                 count += 1
-            if self.target_kl is not None and stats["approx_kl"] > self.target_kl:
-                break
+            if self.target_kl is not None:
+                kl = self.comm.mean(stats["approx_kl"]) if self.comm else stats["approx_kl"]
+                if kl > self.target_kl:  # every rank takes the same decision
+                    break
         out = {k: v / count for k, v in totals.items()}
         var_y = batch.returns.var()
         out["explained_variance"] = float("nan") if var_y == 0 else (1 - (batch.returns - batch.values).var() / var_y).item()
@@ -93,8 +97,8 @@ class PPO:
             stats["entropy"] = entropy.mean().item()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.grad_hook is not None:
-            self.grad_hook(self.params)
+        if self.comm is not None:
+            self.comm.average_grads(self.params)
         nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
         self.optimizer.step()
         stats.update(policy_loss=pg_loss.item(), value_loss=v_loss.item())
