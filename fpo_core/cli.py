@@ -12,6 +12,7 @@ from typing import Annotated, Callable, Literal, Optional
 import tyro
 
 from fpo_core.config import TrainConfig
+from fpo_core.demo import demo
 from fpo_core.errors import FpoError, UsageError
 
 log = logging.getLogger("fpo")
@@ -117,7 +118,7 @@ def export(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evaluate, "export": export}
+COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evaluate, "export": export, "demo": demo}
 
 
 def usage() -> str:

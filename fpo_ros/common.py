@@ -1,0 +1,81 @@
+"""What both fpo_ros nodes share: QoS parameters, the executor, and ``main`` with clean exit codes."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import rclpy
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from fpo_core.errors import FpoError
+
+RELIABILITIES = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
+EXIT_ERROR = 1
+
+
+class StartupError(FpoError):
+    """A node cannot start (bad parameter value, missing model): one clear line, non-zero exit."""
+
+
+def choice_descriptor(description: str, choices: tuple[str, ...], read_only: bool = False) -> ParameterDescriptor:
+    """A string parameter restricted to ``choices`` (checked by the node; listed for ``ros2 param describe``)."""
+    return ParameterDescriptor(description=description, read_only=read_only,
+                               additional_constraints=f"one of: {', '.join(choices)}")
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise ``StartupError`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise StartupError(f"parameter {name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def declare_qos(node: Node) -> QoSProfile:
+    """Declare ``qos_reliability`` and ``qos_depth`` (read-only) and return the profile they describe."""
+    reliability = node.declare_parameter("qos_reliability", "reliable", choice_descriptor(
+        "Reliability of the observation and action topics (a best_effort publisher does not reach a reliable "
+        "subscriber such as forward_command_controller's)", tuple(RELIABILITIES), read_only=True)).value
+    check_choice("qos_reliability", reliability, tuple(RELIABILITIES))
+    depth = node.declare_parameter("qos_depth", 1, ParameterDescriptor(
+        description="History depth (keep last) of the observation and action topics; 1 acts on the newest only",
+        read_only=True, integer_range=[IntegerRange(from_value=1, to_value=1000, step=1)])).value
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITIES[reliability],
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+def make_executor() -> Executor:
+    """rclpy's EventsExecutor where it exists (Jazzy and later: far less overhead per callback), else single-threaded."""
+    try:
+        from rclpy.experimental import EventsExecutor
+    except ImportError:
+        return SingleThreadedExecutor()
+    return EventsExecutor()
+
+
+def main(make_node: Callable[[], Node], name: str, args: Optional[list[str]] = None) -> int:
+    """Create the node, spin until shutdown or ``node.finished``; 1 with a fatal log line if it cannot start."""
+    rclpy.init(args=args)
+    log = rclpy.logging.get_logger(name)
+    try:
+        try:
+            node = make_node()
+        except (FpoError, InvalidParameterTypeException, InvalidParameterValueException) as e:
+            log.fatal(f"cannot start: {e}")
+            return EXIT_ERROR
+        executor = make_executor()
+        executor.add_node(node)
+        try:
+            while rclpy.ok() and not getattr(node, "finished", False):
+                executor.spin_once(timeout_sec=0.1)
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+        return 0
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 0
+    finally:
+        rclpy.try_shutdown()
+

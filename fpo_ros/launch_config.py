@@ -1,0 +1,147 @@
+"""The nodes of ``policy.launch.py`` as plain data, built from launch arguments (testable without launch).
+
+``launch/policy.launch.py`` declares ``ARGUMENTS`` and turns ``describe(values)`` into
+``launch_ros.actions.Node`` actions; all parsing and wiring lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Union
+
+from fpo_core.contract import NOISES
+from fpo_core.integrators import INTEGRATORS
+
+PACKAGE = "fpo_ros"
+ParamValue = Union[str, int, float, bool]
+BOOLS = {"true": True, "false": False}
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A launch argument: name, default (a string, as launch passes them), description, allowed values."""
+
+    name: str
+    default: str
+    description: str
+    choices: Optional[tuple[str, ...]] = None
+
+
+ARGUMENTS: tuple[Argument, ...] = (
+    Argument("model_path", "", "Exported policy (.onnx from `fpo export`); required"),
+    Argument("num_steps", "", "Integration steps K; empty: the value recorded in the model"),
+    Argument("integrator", "", "euler, midpoint, heun or rk4; empty: the value recorded in the model"),
+    Argument("noise", "", "zero or random; empty: the value recorded in the model"),
+    Argument("seed", "0", "Seed of random noise (policy) and of episode resets (sim)"),
+    Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
+    Argument("observation_timeout_s", "0.5", "Watchdog: observations older than this are stale; 0 disables it"),
+    Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
+    Argument("qos_reliability", "reliable", "Reliability of observation and action", ("reliable", "best_effort")),
+    Argument("qos_depth", "1", "History depth of observation and action"),
+    Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
+    Argument("action_topic", "action", "Topic the policy publishes actions to, e.g. /my_controller/commands (remap)"),
+    Argument("namespace", "", "Namespace of the nodes"),
+    Argument("use_sim", "false", "Also start sim_node wired to the policy", ("true", "false")),
+    Argument("sim_mode", "realtime", "sim_node mode; lockstep also turns the policy's watchdog off",
+             ("realtime", "lockstep")),
+    Argument("env_id", "", "sim_node env id; empty: the env recorded in the model"),
+    Argument("episodes", "0", "sim_node stops after this many episodes; 0: never"),
+    Argument("real_time_factor", "1.0", "sim_node realtime mode: simulated seconds per wall-clock second"),
+)
+
+
+@dataclass
+class NodeDescription:
+    """What a ``launch_ros.actions.Node`` needs."""
+
+    executable: str
+    name: str
+    namespace: str
+    parameters: dict[str, ParamValue]
+    remappings: list[tuple[str, str]] = field(default_factory=list)
+    package: str = PACKAGE
+    output: str = "screen"
+
+
+def _int(values: Mapping[str, str], name: str, minimum: int) -> int:
+    text = values[name].strip()
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"launch argument {name} must be an integer, got {text!r}") from None
+    if n < minimum:
+        raise ValueError(f"launch argument {name} must be >= {minimum}, got {n}")
+    return n
+
+
+def _float(values: Mapping[str, str], name: str, minimum: float) -> float:
+    text = values[name].strip()
+    try:
+        x = float(text)
+    except ValueError:
+        raise ValueError(f"launch argument {name} must be a number, got {text!r}") from None
+    if not x >= minimum:
+        raise ValueError(f"launch argument {name} must be >= {minimum}, got {text}")
+    return x
+
+
+def _choice(values: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    text = values[name].strip()
+    if text not in choices:
+        raise ValueError(f"launch argument {name} must be one of {', '.join(choices)}, got {text!r}")
+    return text
+
+
+def resolve(overrides: Mapping[str, str]) -> dict[str, str]:
+    """Defaults of ``ARGUMENTS`` updated with ``overrides``; an unknown name raises ``ValueError``."""
+    known = {a.name: a.default for a in ARGUMENTS}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ValueError(f"unknown launch argument(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return {**known, **overrides}
+
+
+def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
+    """The policy node (and the sim node with ``use_sim:=true``) for these launch argument values."""
+    v = resolve(overrides)
+    model_path = v["model_path"].strip()
+    if not model_path:
+        raise ValueError("launch argument model_path is required: model_path:=/path/to/policy.onnx")
+    for name, choices in (("on_timeout", ("zero", "hold", "nothing")), ("qos_reliability", ("reliable", "best_effort"))):
+        _choice(v, name, choices)
+    qos = {"qos_reliability": v["qos_reliability"].strip(), "qos_depth": _int(v, "qos_depth", 1)}
+    policy: dict[str, ParamValue] = {
+        "model_path": model_path,
+        "seed": _int(v, "seed", 0),
+        "control_rate_hz": _float(v, "control_rate_hz", 0.0),
+        "observation_timeout_s": _float(v, "observation_timeout_s", 0.0),
+        "on_timeout": v["on_timeout"].strip(),
+        **qos,
+    }
+    if v["num_steps"].strip():
+        policy["num_steps"] = _int(v, "num_steps", 1)
+    if v["integrator"].strip():
+        policy["integrator"] = _choice(v, "integrator", INTEGRATORS)
+    if v["noise"].strip():
+        policy["noise"] = _choice(v, "noise", NOISES)
+    remap = [("observation", v["observation_topic"].strip()), ("action", v["action_topic"].strip())]
+    for src, dst in remap:
+        if not dst:
+            raise ValueError(f"launch argument {src}_topic must not be empty")
+    namespace = v["namespace"].strip()
+    nodes = [NodeDescription("policy_node", "fpo_policy", namespace, policy, remap)]
+    if BOOLS[_choice(v, "use_sim", tuple(BOOLS))]:
+        mode = _choice(v, "sim_mode", ("realtime", "lockstep"))
+        if mode == "lockstep":
+            policy["observation_timeout_s"] = 0.0  # a lockstep sim waits for actions: a watchdog action would step it
+        sim: dict[str, ParamValue] = {
+            "model_path": model_path,
+            "env_id": v["env_id"].strip(),
+            "mode": mode,
+            "seed": policy["seed"],
+            "episodes": _int(v, "episodes", 0),
+            "real_time_factor": _float(v, "real_time_factor", 0.01),
+            **qos,
+        }
+        nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap)))
+    return nodes

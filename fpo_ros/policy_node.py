@@ -1,0 +1,203 @@
+"""``fpo_policy``: an exported flow policy behind ROS topics (observation in, action out).
+
+Thin by design: parameters, QoS, a watchdog and diagnostics around ``FlowPolicy.act``; all
+inference lives in ``fpo_core.runtime``.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import deque
+from typing import Optional
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from std_msgs.msg import Float64MultiArray
+
+from fpo_core.contract import NOISES
+from fpo_core.errors import InvalidInputError
+from fpo_core.integrators import INTEGRATORS
+from fpo_core.runtime import FlowPolicy
+from fpo_ros.common import StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
+
+NAME = "fpo_policy"
+ON_TIMEOUT = ("zero", "hold", "nothing")
+LIVE = ("num_steps", "integrator", "noise", "seed")
+"""Parameters that may change while the node runs (applied to the next action)."""
+LATENCY_WINDOW = 1000
+WARN_EVERY_S = 1.0
+
+
+class PolicyNode(Node):
+    """Acts on every observation (or on a timer), with a watchdog for stale observations."""
+
+    def __init__(self) -> None:
+        super().__init__(NAME)
+        model_path = self.declare_parameter("model_path", "", ParameterDescriptor(
+            description="Exported policy (.onnx written by `fpo export`); required", read_only=True)).value
+        if not model_path:
+            raise StartupError("parameter model_path is required: --ros-args -p model_path:=/path/to/policy.onnx")
+        self.policy = FlowPolicy.load(model_path)
+        c = self.policy.contract
+        self.low, self.high = np.asarray(c.action_low), np.asarray(c.action_high)
+        self.num_steps = self.declare_parameter("num_steps", c.num_steps, ParameterDescriptor(
+            description=f"Integration steps K per action (trained with {c.num_steps}); changeable while running",
+            integer_range=[IntegerRange(from_value=1, to_value=10_000, step=1)])).value
+        self.integrator = self.declare_parameter("integrator", c.integrator, choice_descriptor(
+            "ODE integrator for the flow; changeable while running", INTEGRATORS)).value
+        self.noise = self.declare_parameter("noise", "zero", choice_descriptor(
+            "Initial noise: zero (deterministic) or random (seeded by `seed`); changeable while running", NOISES)).value
+        self.seed = self.declare_parameter("seed", 0, ParameterDescriptor(
+            description="Seed of the random initial noise; setting it reseeds (changeable while running)",
+            integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)])).value
+        rate = self.declare_parameter("control_rate_hz", 0.0, ParameterDescriptor(
+            description="0: act on every observation; > 0: act on a timer with the latest observation", read_only=True,
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=10_000.0, step=0.0)])).value
+        self.timeout_s = self.declare_parameter("observation_timeout_s", 0.5, ParameterDescriptor(
+            description="Observations older than this are stale and on_timeout applies; 0 disables the watchdog",
+            read_only=True, floating_point_range=[FloatingPointRange(from_value=0.0, to_value=3600.0, step=0.0)])).value
+        self.on_timeout = self.declare_parameter("on_timeout", "zero", choice_descriptor(
+            "Published while observations are stale, every control period: zero (actions clipped into the box), "
+            "hold (the last action) or nothing", ON_TIMEOUT, read_only=True)).value
+        qos = declare_qos(self)
+        for name, value, choices in (("integrator", self.integrator, INTEGRATORS), ("noise", self.noise, NOISES),
+                                     ("on_timeout", self.on_timeout, ON_TIMEOUT)):
+            check_choice(name, value, choices)
+        self.policy.seed(self.seed)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self.obs: Optional[np.ndarray] = None
+        self.obs_time = 0.0
+        self.last_action: Optional[np.ndarray] = None
+        self.stale = False
+        self.published = self.rejected = self.suppressed = 0
+        self.rejected_reported = 0
+        self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.pub = self.create_publisher(Float64MultiArray, "action", qos)
+        self.action_msg = Float64MultiArray()
+        self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos)
+        self.timer_mode = rate > 0.0
+        period = 1.0 / rate if self.timer_mode else c.control_period_s
+        if self.timer_mode or self.timeout_s > 0.0:
+            self.create_timer(period, self._on_tick)
+        self.create_timer(1.0, self._publish_diagnostics)
+        mode = f"on a {rate:g} Hz timer" if self.timer_mode else "on every observation"
+        watchdog = f"after {self.timeout_s:g} s without observations: {self.on_timeout}" if self.timeout_s > 0 else "off"
+        self.get_logger().info(f"loaded {model_path} ({c.kind} policy for {c.env_id}, obs {c.obs_dim}, act {c.act_dim}); "
+                               f"K={self.num_steps} {self.integrator}, noise {self.noise}; acting {mode}; watchdog {watchdog}")
+
+    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
+        """Validate live changes as a whole; a rejected change keeps every old value."""
+        new = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise, "seed": self.seed}
+        for p in params:
+            if p.name in new:
+                new[p.name] = p.value
+        if new["integrator"] not in INTEGRATORS:
+            return SetParametersResult(successful=False, reason=f"integrator must be one of {', '.join(INTEGRATORS)}, "
+                                                                f"got {new['integrator']!r}")
+        if new["noise"] not in NOISES:
+            return SetParametersResult(successful=False, reason=f"noise must be one of {', '.join(NOISES)}, got {new['noise']!r}")
+        if isinstance(new["num_steps"], bool) or not isinstance(new["num_steps"], int) or new["num_steps"] < 1:
+            return SetParametersResult(successful=False, reason=f"num_steps must be an integer >= 1, got {new['num_steps']!r}")
+        if new["seed"] != self.seed:
+            self.policy.seed(new["seed"])
+        changed = [f"{k} {getattr(self, k)!r} -> {v!r}" for k, v in new.items() if getattr(self, k) != v]
+        self.num_steps, self.integrator, self.noise, self.seed = new["num_steps"], new["integrator"], new["noise"], new["seed"]
+        if changed:
+            self.get_logger().info("applied from the next action: " + ", ".join(changed))
+        return SetParametersResult(successful=True)
+
+    def _on_observation(self, msg: Float64MultiArray) -> None:
+        obs = np.asarray(msg.data, dtype=np.float64)
+        n = self.policy.contract.obs_dim
+        if obs.shape != (n,) or not np.isfinite(obs).all():
+            self.rejected += 1
+            why = f"{obs.size} values, expected {n}" if obs.shape != (n,) else "NaN or inf values"
+            self.get_logger().warning(f"rejected an observation ({why}); {self.rejected} rejected so far",
+                                      throttle_duration_sec=WARN_EVERY_S)
+            return
+        self.obs, self.obs_time = obs, time.monotonic()
+        if self.stale:
+            self.stale = False
+            self.get_logger().info("observations resumed")
+        if not self.timer_mode:
+            self._act()
+
+    def _on_tick(self) -> None:
+        """Timer: the watchdog, and acting in timer mode."""
+        if self.obs is None:
+            return
+        age = time.monotonic() - self.obs_time
+        if self.timeout_s > 0.0 and age > self.timeout_s:
+            if not self.stale:
+                self.stale = True
+                self.get_logger().warning(f"no observation for {age:.3f} s (timeout {self.timeout_s:g} s): "
+                                          f"on_timeout={self.on_timeout}")
+            self._publish_safe()
+        elif self.timer_mode:
+            self._act()
+
+    def _act(self) -> None:
+        try:
+            action = self.policy.act(self.obs, num_steps=self.num_steps, integrator=self.integrator, noise=self.noise)
+        except InvalidInputError as e:
+            self.rejected += 1
+            self.get_logger().warning(f"policy refused the observation: {e}", throttle_duration_sec=WARN_EVERY_S)
+            return
+        self.latencies.append(self.policy.last_latency_s)
+        self._publish(np.clip(action, self.low, self.high))
+
+    def _publish_safe(self) -> None:
+        if self.on_timeout == "zero":
+            self._publish(np.clip(np.zeros_like(self.low), self.low, self.high))
+        elif self.on_timeout == "hold" and self.last_action is not None:
+            self._publish(self.last_action)
+
+    def _publish(self, action: np.ndarray) -> None:
+        if not np.isfinite(action).all():
+            self.suppressed += 1
+            self.get_logger().error(f"the policy returned a non-finite action; not published ({self.suppressed} so far)",
+                                    throttle_duration_sec=WARN_EVERY_S)
+            return
+        self.action_msg.data = array("d", action.tobytes())
+        self.pub.publish(self.action_msg)
+        self.last_action = action
+        self.published += 1
+
+    def _publish_diagnostics(self) -> None:
+        lat = np.asarray(self.latencies) * 1e6
+        p50, p99 = (np.percentile(lat, [50, 99]) if lat.size else (float("nan"),) * 2)
+        age = time.monotonic() - self.obs_time if self.obs is not None else float("nan")
+        if self.obs is None:
+            level, message = DiagnosticStatus.OK, "waiting for the first observation"
+        elif self.stale:
+            level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
+        elif self.rejected > self.rejected_reported:
+            level, message = DiagnosticStatus.WARN, f"rejected {self.rejected - self.rejected_reported} observations"
+        else:
+            level, message = DiagnosticStatus.OK, "acting"
+        self.rejected_reported = self.rejected
+        values = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise,
+                  "latency_p50_us": f"{p50:.1f}", "latency_p99_us": f"{p99:.1f}", "observation_age_s": f"{age:.4f}",
+                  "actions_published": self.published, "observations_rejected": self.rejected,
+                  "actions_suppressed": self.suppressed}
+        status = DiagnosticStatus(level=level, name=f"{self.get_fully_qualified_name()}: policy", message=message,
+                                  hardware_id=str(self.policy.path),
+                                  values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.diag_pub.publish(msg)
+
+
+def main(args: Optional[list[str]] = None) -> int:
+    """Entry point of ``policy_node``."""
+    return run_main(PolicyNode, NAME, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

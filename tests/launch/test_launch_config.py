@@ -1,0 +1,57 @@
+"""fpo_ros.launch_config: launch arguments → node descriptions (no launch stack needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpo_ros.launch_config import ARGUMENTS, describe
+
+
+def test_defaults_start_the_policy_node_only():
+    (policy,) = describe({"model_path": "/m/policy.onnx"})
+    assert (policy.package, policy.executable, policy.name, policy.namespace) == ("fpo_ros", "policy_node", "fpo_policy", "")
+    assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0, "observation_timeout_s": 0.5,
+                                 "on_timeout": "zero", "qos_reliability": "reliable", "qos_depth": 1}
+    assert policy.remappings == [("observation", "observation"), ("action", "action")]
+
+
+def test_values_are_typed_and_model_defaults_are_left_to_the_model():
+    (policy,) = describe({"model_path": "m.onnx", "num_steps": "4", "integrator": "rk4", "noise": "zero",
+                          "control_rate_hz": "500", "action_topic": "/arm_controller/commands", "namespace": "robot1"})
+    p = policy.parameters
+    assert (p["num_steps"], p["integrator"], p["noise"], p["control_rate_hz"]) == (4, "rk4", "zero", 500.0)
+    assert isinstance(p["control_rate_hz"], float) and isinstance(p["num_steps"], int)
+    assert ("action", "/arm_controller/commands") in policy.remappings and policy.namespace == "robot1"
+    (plain,) = describe({"model_path": "m.onnx"})
+    assert not {"num_steps", "integrator", "noise"} & set(plain.parameters)
+
+
+def test_use_sim_wires_the_sim_to_the_same_topics():
+    policy, sim = describe({"model_path": "m.onnx", "use_sim": "true", "sim_mode": "lockstep", "episodes": "3", "seed": "5",
+                            "observation_topic": "obs", "action_topic": "cmd"})
+    assert (sim.executable, sim.name) == ("sim_node", "fpo_sim")
+    assert sim.remappings == policy.remappings == [("observation", "obs"), ("action", "cmd")]
+    assert sim.parameters["mode"] == "lockstep" and sim.parameters["episodes"] == 3 and sim.parameters["seed"] == 5
+    assert policy.parameters["observation_timeout_s"] == 0.0, "a lockstep sim waits for actions; the watchdog must be off"
+    _, realtime_sim = describe({"model_path": "m.onnx", "use_sim": "true"})
+    assert realtime_sim.parameters["mode"] == "realtime"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({}, "model_path is required"),
+    ({"model_path": "m.onnx", "num_steps": "0"}, "num_steps must be >= 1"),
+    ({"model_path": "m.onnx", "num_steps": "four"}, "num_steps must be an integer"),
+    ({"model_path": "m.onnx", "integrator": "rk5"}, "integrator must be one of"),
+    ({"model_path": "m.onnx", "on_timeout": "panic"}, "on_timeout must be one of"),
+    ({"model_path": "m.onnx", "use_sim": "yes"}, "use_sim must be one of"),
+    ({"model_path": "m.onnx", "action_topic": ""}, "action_topic must not be empty"),
+    ({"model_path": "m.onnx", "modle_path": "x"}, "unknown launch argument(s) modle_path"),
+])
+def test_bad_arguments_raise_clear_errors(overrides, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        describe(overrides)
+
+
+def test_argument_defaults_are_valid_choices():
+    for a in ARGUMENTS:
+        assert a.choices is None or a.default in a.choices, a.name

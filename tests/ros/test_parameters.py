@@ -1,0 +1,69 @@
+"""Live parameter changes through the parameter service (as `ros2 param set` does)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.ros.procs import ROS_MISSING, STARTUP_S
+
+pytest.importorskip("rclpy", reason=ROS_MISSING)
+
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from rcl_interfaces.srv import GetParameters, SetParameters  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from std_msgs.msg import Float64MultiArray  # noqa: E402
+
+from fpo_core.runtime import FlowPolicy  # noqa: E402
+from tests.ros.harness import diagnostic_values  # noqa: E402
+
+WAIT_S = 10.0
+
+
+def _set(ros, client, name: str, value) -> tuple[bool, str]:
+    req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+    res = ros.call(client, req, WAIT_S, f"set_parameters {name}={value!r}")
+    return res.results[0].successful, res.results[0].reason
+
+
+def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_node, ros):
+    policy = FlowPolicy.load(policy_file)
+    obs = np.linspace(-0.2, 0.2, policy.contract.obs_dim)
+    at10, at2 = (policy.act(obs, num_steps=k, noise="zero") for k in (10, 2))
+    assert not np.allclose(at10, at2), "the model gives the same action at K=10 and K=2; the test cannot tell them apart"
+
+    node = start_node("policy_node", model_path=policy_file, num_steps=10, noise="zero")
+    actions = ros.collect(Float64MultiArray, "action")
+    diags = ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
+    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
+    getter = ros.node.create_client(GetParameters, "/fpo_policy/get_parameters")
+
+    ros.wait_for(lambda: len(actions) > 0, STARTUP_S, "a first action at K=10", every=send, proc=node)
+    np.testing.assert_allclose(actions[-1].data, at10, rtol=1e-5, atol=1e-6)
+    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
+
+    assert _set(ros, setter, "num_steps", 2) == (True, "")
+    ros.wait_for(lambda: diags and diagnostic_values(diags[-1])["num_steps"] == "2", WAIT_S, "diagnostics showing num_steps 2",
+                 every=send, proc=node)
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action after the change", every=send, proc=node)
+    np.testing.assert_allclose(actions[-1].data, at2, rtol=1e-5, atol=1e-6)
+
+    for bad in (0, -3, "abc"):
+        ok, reason = _set(ros, setter, "num_steps", bad)
+        assert not ok and reason, f"num_steps={bad!r} was accepted"
+    for name, bad in (("integrator", "rk5"), ("noise", "pink"), ("model_path", "/elsewhere.onnx")):
+        ok, reason = _set(ros, setter, name, bad)
+        assert not ok and reason, f"{name}={bad!r} was accepted"
+    res = ros.call(getter, GetParameters.Request(names=["num_steps", "integrator"]), WAIT_S, "get_parameters")
+    assert res.values[0].integer_value == 2 and res.values[1].string_value == policy.contract.integrator
+
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) > n + 3, WAIT_S, "actions after the rejected changes", every=send, proc=node)
+    np.testing.assert_allclose(actions[-1].data, at2, rtol=1e-5, atol=1e-6)
+    assert _set(ros, setter, "integrator", "rk4") == (True, "")
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) > n + 1, WAIT_S, "an action with rk4", every=send, proc=node)
+    np.testing.assert_allclose(actions[-1].data, policy.act(obs, num_steps=2, integrator="rk4", noise="zero"), rtol=1e-5, atol=1e-6)

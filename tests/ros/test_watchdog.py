@@ -1,0 +1,73 @@
+"""Stale observations: the configured on_timeout behaviour follows within the timeout; timer mode."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.ros.procs import ROS_MISSING, STARTUP_S
+
+pytest.importorskip("rclpy", reason=ROS_MISSING)
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
+from std_msgs.msg import Float64MultiArray  # noqa: E402
+
+from fpo_core.runtime import FlowPolicy  # noqa: E402
+
+TIMEOUT_S = 0.3
+WAIT_S = 10.0
+
+
+def _start(policy_file, start_node, ros, on_timeout: str, timeout_s: float = TIMEOUT_S, **params):
+    obs = np.full(FlowPolicy.load(policy_file).contract.obs_dim, 0.1)
+    node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=timeout_s,
+                      on_timeout=on_timeout, **params)
+    actions = ros.collect(Float64MultiArray, "action")
+    diags = ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
+    return node, actions, diags, send
+
+
+def _stale_reported(diags) -> bool:
+    return bool(diags) and diags[-1].status[0].level == DiagnosticStatus.WARN and "stale" in diags[-1].status[0].message
+
+
+@pytest.mark.parametrize("on_timeout", ["zero", "hold"])
+def test_stale_observations_publish_the_safe_action(policy_file, start_node, ros, on_timeout):
+    node, actions, diags, send = _start(policy_file, start_node, ros, on_timeout)
+    ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow", every=send, proc=node)
+    last_policy_action = np.array(actions[-1].data)
+    assert np.any(last_policy_action != 0.0), "the policy's action is exactly zero; zero and hold cannot be told apart"
+    safe = np.zeros_like(last_policy_action) if on_timeout == "zero" else last_policy_action
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) >= n + 3 and np.array_equal(actions[-1].data, safe), WAIT_S,
+                 f"repeated {on_timeout} actions after observations stopped", proc=node)
+    ros.wait_for(lambda: _stale_reported(diags), WAIT_S, "diagnostics reporting stale observations", proc=node)
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) > n and np.array_equal(actions[-1].data, last_policy_action), WAIT_S,
+                 "the policy acting again once observations resume", every=send, proc=node)
+
+
+def test_nothing_stops_publishing(policy_file, start_node, ros):
+    node, actions, diags, send = _start(policy_file, start_node, ros, "nothing")
+    ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow", every=send, proc=node)
+    ros.wait_for(lambda: _stale_reported(diags), WAIT_S, "diagnostics reporting stale observations", proc=node)
+    n = len(actions)
+    ros.spin_for(5 * TIMEOUT_S)
+    assert len(actions) == n, f"{len(actions) - n} actions published while observations were stale with on_timeout=nothing"
+    assert node.popen.poll() is None, node.output()
+
+
+def test_timer_mode_acts_on_the_latest_observation_then_times_out(policy_file, start_node, ros):
+    node, actions, diags, send = _start(policy_file, start_node, ros, "zero", timeout_s=1.0, control_rate_hz=50.0)
+    ros.wait_for(lambda: len(actions) > 0, STARTUP_S, "a first action in timer mode", every=send, proc=node)
+    n, start = len(actions), time.monotonic()
+    send()
+    ros.wait_for(lambda: len(actions) >= n + 3 and np.array_equal(actions[-1].data, np.zeros(len(actions[-1].data))),
+                 WAIT_S, "timer actions, then zeros once the single observation went stale", proc=node)
+    policy_actions = [a for a in actions[n:] if np.any(np.array(a.data) != 0.0)]
+    assert len(policy_actions) >= 2, (f"timer mode should act repeatedly on one observation before it goes stale; got "
+                                      f"{len(policy_actions)} within {time.monotonic() - start:.2f} s")
