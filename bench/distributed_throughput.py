@@ -1,0 +1,54 @@
+"""Data-parallel training throughput: env steps/s and update time with 1 and N ranks.
+
+    python bench/distributed_throughput.py [--env-id HalfCheetah-v5] [--ranks 1 2] [--steps 65536] [--device cpu]
+
+Each row launches ``torchrun --standalone --nproc_per_node R -m fpo_core.cli train`` with the same
+per-rank settings and reads the run's metrics.csv (the first update is skipped as warm-up).
+Prints a markdown table for docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def run(ranks: int, args: argparse.Namespace, out: Path) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(ranks), "-m", "fpo_core.cli",
+           "train", "--env-id", args.env_id, "--algo", args.algo, "--total-steps", str(args.steps), "--device", args.device,
+           "--no-progress", "--no-tensorboard", "--eval-episodes", "0", "--run-dir", str(out)]
+    subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL)
+    with open(out / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    per_update = int(rows[1]["global_step"]) - int(rows[0]["global_step"])
+    rows = rows[1:]  # the first update warms up
+    total = sum(float(r["rollout_s"]) + float(r["update_s"]) for r in rows)
+    steps = per_update * len(rows)
+    return {"sps": steps / total, "update_s": sum(float(r["update_s"]) for r in rows) / len(rows),
+            "rollout_s": sum(float(r["rollout_s"]) for r in rows) / len(rows)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--env-id", default="HalfCheetah-v5")
+    p.add_argument("--algo", default="fpo")
+    p.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--steps", type=int, default=65536)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args()
+    print(f"{args.env_id}, {args.algo}, device {args.device}; per-rank defaults of `fpo train`\n")
+    print("| ranks | env steps/s | rollout s / update | update s / update |")
+    print("|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in args.ranks:
+            res = run(r, args, Path(tmp) / f"r{r}")
+            print(f"| {r} | {res['sps']:,.0f} | {res['rollout_s']:.3f} | {res['update_s']:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
