@@ -1,0 +1,35 @@
+"""Per-task training defaults (presets) for the benchmark tasks, taken from published practice.
+
+NOT YET TUNED HERE: no sweep has been run in this project. The MuJoCo locomotion values follow
+CleanRL's ``ppo_continuous_action.py`` (batch 2048, lr 3e-4 annealed, 10 epochs, 32 minibatches,
+γ 0.99, λ 0.95, 64-64 tanh, observation and reward normalisation, no entropy bonus), collected by
+8 envs × 256 steps instead of 1 × 2048 so flow sampling runs batched. Flow policies keep the FPO
+paper's choices (SiLU, clip 0.05, N_mc 8, ε-MSE, 10 Euler steps); DPPO keeps clip 0.2, σ 0.05.
+Unknown tasks get no preset (``{}``): the ``TrainConfig`` defaults apply.
+"""
+
+from __future__ import annotations
+
+LOCOMOTION = ("HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5")
+
+_CLEANRL_PPO: dict = {
+    "num_envs": 8, "num_steps": 256, "num_minibatches": 32, "update_epochs": 10,
+    "learning_rate": 3e-4, "anneal_lr": True, "gamma": 0.99, "gae_lambda": 0.95,
+    "obs_norm": True, "reward_norm": True, "ent_coef": 0.0, "vf_coef": 0.5, "max_grad_norm": 0.5,
+    "actor_hidden": (64, 64), "critic_hidden": (64, 64),
+}
+_PER_ALGO: dict[str, dict] = {
+    "gaussian": {"activation": "tanh", "clip_coef": 0.2, "init_log_std": 0.0},
+    "fpo": {"activation": "silu", "clip_coef": 0.05, "n_mc": 8, "loss_weighting": "eps", "flow_steps": 10},
+    "dppo": {"activation": "silu", "clip_coef": 0.2, "dppo_sigma": 0.05, "flow_steps": 10},
+}
+_HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "actor_hidden": (64, 64)}
+
+
+def preset(env_id: str, algo: str) -> dict:
+    """``TrainConfig`` field values for ``env_id`` trained with ``algo`` (``{}`` when none is known)."""
+    if env_id in LOCOMOTION:
+        return {**_CLEANRL_PPO, **_PER_ALGO.get(algo, {})}
+    if env_id == "fpo_sim/HiddenGoal-v0":
+        return dict(_HIDDEN_GOAL)
+    return {}
