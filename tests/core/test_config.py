@@ -34,3 +34,13 @@ def test_help_explains_options(capsys):
         main(["train", "--help"])
     out = capsys.readouterr().out
     assert "--n-mc" in out and "(τ, ε) pairs per action" in out and "--config" in out
+
+
+def test_task_presets_apply_under_the_flags(tmp_path):
+    """HalfCheetah gets its preset (8 envs × 256 steps); a flag still wins over the preset."""
+    run = tmp_path / "run"
+    rc = main(["train", "--env-id", "HalfCheetah-v5", "--num-minibatches", "2", "--total-steps", "2048", "--update-epochs", "1",
+               "--run-dir", str(run), "--no-progress", "--eval-episodes", "0", "--no-tensorboard"])
+    assert rc == 0
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["num_envs"] == 8 and saved["num_steps"] == 256 and saved["num_minibatches"] == 2
