@@ -26,7 +26,8 @@ class RunningNorm(nn.Module):
     def update(self, batch: torch.Tensor) -> None:
         """Fold a batch ``[N, *size]`` into the statistics (Chan et al. parallel update)."""
         batch = batch.to(torch.float64).reshape(-1, *self.mean.shape)
-        self.merge(batch.mean(0), batch.var(0, unbiased=False), float(batch.shape[0]))
+        var, mean = torch.var_mean(batch, dim=0, correction=0)
+        self.merge(mean, var, float(batch.shape[0]))
 
     @torch.no_grad()
     def merge(self, mean: torch.Tensor, var: torch.Tensor, count: float) -> None:
@@ -46,16 +47,25 @@ class RunningNorm(nn.Module):
 
 
 class ReturnScaler(nn.Module):
-    """Divides rewards by the running std of the discounted return (as gymnasium's NormalizeReward)."""
+    """Divides rewards by the running std of the discounted return (as gymnasium's NormalizeReward).
 
-    def __init__(self, num_envs: int, gamma: float):
+    Lives on the CPU; the arithmetic is numpy on views of its buffers (a few scalars per env step).
+    """
+
+    def __init__(self, num_envs: int, gamma: float, eps: float = 1e-8):
         super().__init__()
-        self.gamma = gamma
-        self.stats = RunningNorm(())
+        self.gamma, self.eps = gamma, eps
         self.register_buffer("ret", torch.zeros(num_envs, dtype=torch.float64))
+        self.register_buffer("stats", torch.tensor([0.0, 0.0, 0.0], dtype=torch.float64))  # count, mean, M2
 
     def forward(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
-        ret = self.ret.numpy() * self.gamma + reward
-        self.stats.update(torch.from_numpy(ret))
-        self.ret.copy_(torch.from_numpy(np.where(done, 0.0, ret)))
-        return reward / np.sqrt(self.stats.var.item() + self.stats.eps)
+        ret, stats = self.ret.numpy(), self.stats.numpy()
+        ret *= self.gamma
+        ret += reward
+        n, mean, m2 = stats
+        b_n, b_mean = ret.size, ret.mean()
+        total = n + b_n
+        delta = b_mean - mean
+        stats[:] = (total, mean + delta * b_n / total, m2 + ((ret - b_mean) ** 2).sum() + delta**2 * n * b_n / total)
+        ret[done] = 0.0
+        return reward / np.sqrt(stats[2] / stats[0] + self.eps)

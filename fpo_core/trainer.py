@@ -162,7 +162,9 @@ class Trainer:
                 self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
         last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
-        return self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
+        batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
+        batch.extras.update(self.policy.old_terms(batch.obs, batch.actions, batch.extras))
+        return batch
 
     def update_obs_norm(self, obs: torch.Tensor) -> None:
         """Fold this step's observations (every rank's, when distributed) into the normaliser."""

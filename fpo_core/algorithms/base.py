@@ -34,6 +34,10 @@ class Policy(nn.Module, ABC):
     def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
         """``log π_θ/π_θold`` (or its surrogate) per sample: ``[B, M]``."""
 
+    def old_terms(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Extras that need θ_old and are cheaper for a whole rollout in one pass (called before the update)."""
+        return {}
+
     def entropy(self, obs: torch.Tensor) -> torch.Tensor | None:
         """Entropy per sample where the policy has a closed form; ``None`` otherwise."""
         return None

@@ -77,7 +77,14 @@ class FPOPolicy(Policy):
         action = self.sample(obs, self.sampling.noise)
         tau = self._draw_tau(obs.shape[0], obs.device)
         eps = torch.randn(obs.shape[0], self.n_mc, self.act_dim, device=obs.device)
-        return action, {"tau": tau, "eps": eps, "loss_old": self.cfm_losses(obs, action, tau, eps)}
+        return action, {"tau": tau, "eps": eps}
+
+    def old_terms(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """ℓ_θold for the pairs drawn at rollout time, for the whole batch in one forward pass.
+
+        θ has not changed since the rollout, so this is the loss the rollout would have stored.
+        """
+        return {"loss_old": self.cfm_losses(obs, action, extras["tau"], extras["eps"])}
 
     def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
         diff = extras["loss_old"] - self.cfm_losses(obs, action, extras["tau"], extras["eps"])

@@ -29,3 +29,20 @@ def test_normalised_output_is_clipped():
     norm = RunningNorm(1, clip=5.0)
     norm.update(torch.tensor([[0.0], [1.0]]))
     assert norm(torch.tensor([[1e6]])).item() == 5.0
+
+
+def test_return_scaler_divides_by_the_std_of_discounted_returns():
+    import numpy as np
+
+    from fpo_core.normalize import ReturnScaler
+
+    rng = np.random.default_rng(0)
+    scaler, gamma = ReturnScaler(3, 0.9), 0.9
+    ret, seen = np.zeros(3), []
+    for t in range(200):
+        r, done = rng.normal(size=3) * 5, rng.random(3) < 0.05
+        ret = ret * gamma + r
+        seen.append(ret.copy())
+        scaled = scaler(r, done)
+        ret[done] = 0.0
+    assert np.allclose(scaled, r / np.sqrt(np.var(np.concatenate(seen)) + 1e-8))

@@ -25,9 +25,8 @@ def test_update_follows_the_advantage(sign):
     obs = torch.randn(1, 3).expand(64, 3).clone()
     action = torch.tensor([[0.7, -0.4]]).expand(64, 2).clone()
     with torch.no_grad():
-        _, extras = policy.act(obs)  # draws (τ, ε) and ℓ_old, as a rollout does
-    extras = {k: v for k, v in extras.items() if k != "loss_old"}
-    extras["loss_old"] = policy.cfm_losses(obs, action, extras["tau"], extras["eps"]).detach()
+        _, extras = policy.act(obs)  # draws (τ, ε), as a rollout does
+        extras.update(policy.old_terms(obs, action, extras))
     batch = Batch(obs, action, torch.zeros(64), torch.full((64,), sign), torch.zeros(64), extras)
     before = mean_cfm_loss(policy, obs[:1], action[:1])
     PPO(policy, critic, lr=1e-3, clip=0.2, epochs=4, minibatches=2, norm_adv=False).update(batch)
