@@ -66,12 +66,10 @@ class FPOPolicy(Policy):
 
     def cfm_losses(self, obs: torch.Tensor, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """ℓ for every (τ_i, ε_i) pair in one forward pass: ``[B, N_mc]``."""
-        b, m = tau.shape[:2]
-        a = action.unsqueeze(1).expand(b, m, self.act_dim)
-        x_tau = interpolate(a, eps, tau)
-        code = self.field.encode_obs(obs).unsqueeze(1).expand(b, m, -1)
-        v = self.field.velocity(code.reshape(b * m, -1), x_tau.reshape(b * m, -1), tau.reshape(b * m, 1))
-        return cfm_loss(v.view(b, m, -1), a, eps, tau, self.weighting)
+        a = action.unsqueeze(1).expand_as(eps)
+        # [B, 1, H] observation code broadcast over the N_mc pairs: no copies, one pass.
+        v = self.field.velocity(self.field.encode_obs(obs).unsqueeze(1), interpolate(a, eps, tau), tau)
+        return cfm_loss(v, a, eps, tau, self.weighting)
 
     def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         action = self.sample(obs, self.sampling.noise)

@@ -55,7 +55,7 @@ class PPO:
     ):
         self.policy, self.critic = policy, critic
         self.params = [*policy.parameters(), *critic.parameters()]
-        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5)
+        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5, fused=True)
         self.clip, self.epochs, self.minibatches = clip, epochs, minibatches
         self.trust_region, self.vf_coef, self.ent_coef = trust_region, vf_coef, ent_coef
         self.max_grad_norm, self.norm_adv, self.target_kl = max_grad_norm, norm_adv, target_kl
