@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from fpo_core.runtime import FlowPolicy  # noqa: E402
+from fpo_ros.closed_loop import stop  # noqa: E402
 
 QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 KS = (1, 5, 10)
@@ -125,15 +125,6 @@ class Client(Node):
 
 def start(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def us(x: np.ndarray, q: float) -> float:

@@ -75,12 +75,7 @@ def run(policy_file: Path, num_steps: int, episodes: int, seed: int = 0, integra
             executor.spin_once(timeout_sec=0.05)
     finally:
         for _, p, _ in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop(p)
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown(context=ctx)
@@ -95,6 +90,17 @@ def _check(procs: list, end: float, waiting_for: str) -> None:
             raise RuntimeError(f"{name} exited with {p.returncode}:\n{log.read_text()[-2000:]}")
     if time.monotonic() > end:
         raise TimeoutError(f"timed out waiting for {waiting_for}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a node process as ``ros2 launch`` does: SIGINT, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _start(module: str, params: list[str], env: dict, log_dir: Path):

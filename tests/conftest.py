@@ -26,6 +26,16 @@ def trained_run(tmp_path_factory) -> Path:
     return run_dir
 
 
+@pytest.fixture(scope="session")
+def policy_file(trained_run: Path, tmp_path_factory) -> Path:
+    """The session's trained run exported to ONNX."""
+    from fpo_core.export import export_policy
+
+    path = tmp_path_factory.mktemp("exported") / "policy.onnx"
+    export_policy(trained_run, path)
+    return path
+
+
 @pytest.fixture
 def ros_env(monkeypatch) -> dict[str, str]:
     """Environment for a test that starts ROS processes: loopback discovery, a domain of its own."""

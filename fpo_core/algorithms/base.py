@@ -38,6 +38,16 @@ class Policy(nn.Module, ABC):
         """Extras that need θ_old and are cheaper for a whole rollout in one pass (called before the update)."""
         return {}
 
+    @staticmethod
+    def initial_noise(obs: torch.Tensor, act_dim: int, noise: Noise) -> torch.Tensor:
+        """x₀ for sampling a flow: ``zero`` or ``random`` (N(0, I)), one row per observation."""
+        x0 = torch.zeros(obs.shape[0], act_dim, dtype=obs.dtype, device=obs.device)
+        if noise == "random":
+            return x0.normal_()
+        if noise != "zero":
+            raise ValueError(f"unknown noise mode {noise!r}: choose random or zero")
+        return x0
+
     def entropy(self, obs: torch.Tensor) -> torch.Tensor | None:
         """Entropy per sample where the policy has a closed form; ``None`` otherwise."""
         return None

@@ -25,11 +25,7 @@ class DPPOPolicy(Policy):
         self.sigma = sigma
 
     def sample(self, obs: torch.Tensor, noise: Noise = "zero", num_steps: int | None = None, integrator: str | None = None) -> torch.Tensor:
-        x0 = torch.zeros(obs.shape[0], self.act_dim, dtype=obs.dtype, device=obs.device)
-        if noise == "random":
-            x0.normal_()
-        elif noise != "zero":
-            raise ValueError(f"unknown noise mode {noise!r}: choose random or zero")
+        x0 = self.initial_noise(obs, self.act_dim, noise)
         return integrators.integrate(self.field.field(obs), x0, num_steps or self.num_steps, integrator or "euler")
 
     def _means(self, code: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:

@@ -50,11 +50,7 @@ class FPOPolicy(Policy):
         self.log_ratio_clamp = log_ratio_clamp
 
     def sample(self, obs: torch.Tensor, noise: Noise = "zero", num_steps: int | None = None, integrator: str | None = None) -> torch.Tensor:
-        x0 = torch.zeros(obs.shape[0], self.act_dim, dtype=obs.dtype, device=obs.device)
-        if noise == "random":
-            x0.normal_()
-        elif noise != "zero":
-            raise ValueError(f"unknown noise mode {noise!r}: choose random or zero")
+        x0 = self.initial_noise(obs, self.act_dim, noise)
         steps = num_steps or self.sampling.num_steps
         return integrators.integrate(self.field.field(obs), x0, steps, integrator or self.sampling.integrator)
 

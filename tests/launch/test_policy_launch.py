@@ -29,15 +29,6 @@ EPISODES, SEED, STEPS = 2, 3, 4
 WAIT_S = 120.0
 
 
-@pytest.fixture(scope="module")
-def policy_file(trained_run: Path, tmp_path_factory) -> Path:
-    from fpo_core.export import export_policy
-
-    path = tmp_path_factory.mktemp("exported") / "policy.onnx"
-    export_policy(trained_run, path)
-    return path
-
-
 @launch_pytest.fixture
 def launch_description(policy_file, ros_env):
     # episodes:=0 keeps the sim running, so the test's late-discovered listener still gets every episode_stats.

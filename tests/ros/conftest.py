@@ -19,16 +19,6 @@ if TYPE_CHECKING:
     from tests.ros.harness import RosHarness
 
 
-@pytest.fixture(scope="session")
-def policy_file(trained_run: Path, tmp_path_factory) -> Path:
-    """The session's trained run exported to ONNX."""
-    from fpo_core.export import export_policy
-
-    path = tmp_path_factory.mktemp("exported") / "policy.onnx"
-    export_policy(trained_run, path)
-    return path
-
-
 @pytest.fixture
 def start_node(ros_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Proc]]:
     """``start_node("policy_node", model_path=..., num_steps=4)``: a node subprocess, stopped after the test."""
