@@ -165,7 +165,8 @@ def usage() -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=os.environ.get("FPO_LOG", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(os.environ.get("FPO_LOG", "INFO"))
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
         return 0 if argv else 2

@@ -226,9 +226,12 @@ class Trainer:
                         for k, v in row.items():
                             if k not in ("global_step", "iteration"):
                                 writer.add_scalar(f"train/{k}", v, self.global_step)
-                    if bar is not None:
+                    if bar is not None and not bar.disable:
                         bar.update(steps_per_iter)
                         bar.set_postfix(sps=f"{row['sps']:.0f}", ret=f"{row['episode_return']:.1f}")
+                    elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
+                        log.info("%s/%s steps, %.0f steps/s, recent return %.1f", f"{self.global_step:,}", f"{cfg.total_steps:,}",
+                                 row["sps"], row["episode_return"])
                 if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters:
                     self.save()
         finally:
@@ -298,4 +301,5 @@ def _tensorboard(run_dir: Path, step: int):
 def _progress(cfg: TrainConfig, start: int):
     from tqdm import tqdm
 
-    return tqdm(total=cfg.total_steps, initial=start, unit="step", unit_scale=True, desc=f"{cfg.algo} {cfg.env_id}", dynamic_ncols=True)
+    return tqdm(total=cfg.total_steps, initial=start, unit="step", unit_scale=True, desc=f"{cfg.algo} {cfg.env_id}",
+                dynamic_ncols=True, mininterval=0.5, disable=None)  # disable=None: no bar when output is not a terminal
