@@ -31,7 +31,7 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("model_path", "", "Exported policy (.onnx from `fpo export`); required"),
     Argument("num_steps", "", "Integration steps K; empty: the value recorded in the model"),
     Argument("integrator", "", "euler, midpoint, heun or rk4; empty: the value recorded in the model"),
-    Argument("noise", "", "zero or random; empty: the value recorded in the model"),
+    Argument("noise", "", "zero or random; empty: zero (deterministic, the deployment default)"),
     Argument("seed", "0", "Seed of random noise (policy) and of episode resets (sim)"),
     Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
     Argument("observation_timeout_s", "0.5", "Watchdog: observations older than this are stale; 0 disables it"),
