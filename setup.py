@@ -36,6 +36,7 @@ setup(
         "matplotlib",
         "tensorboard",
         "imageio",
+        "imageio-ffmpeg",
     ],
     extras_require={
         # ROS 2 (Kilted) from PyPI, for machines without an apt-installed ROS. Never a default.

@@ -13,8 +13,10 @@ from fpo_core.actions import squash
 from fpo_core.checkpoint import LoadedPolicy
 from fpo_core.device import resolve_device
 from fpo_core.envs import make_env
+from fpo_core.errors import UsageError
 
 Actor = Callable[[np.ndarray], np.ndarray]
+VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
 def torch_actor(loaded: LoadedPolicy, num_steps: int | None = None, integrator: str | None = None, noise: str = "zero") -> Actor:
@@ -32,7 +34,9 @@ def torch_actor(loaded: LoadedPolicy, num_steps: int | None = None, integrator: 
 
 
 def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path | None = None) -> np.ndarray:
-    """Returns of ``episodes`` episodes; episode i is reset with seed ``seed + i``."""
+    """Returns of ``episodes`` episodes; episode i is reset with seed ``seed + i`` (``video``: the first, as mp4 or gif)."""
+    if video is not None and video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UsageError(f"cannot write video {video}: use a name ending in {' or '.join(VIDEO_SUFFIXES)}")
     env = make_env(env_id, render_mode="rgb_array" if video else None)
     frames: list[np.ndarray] = []
     returns = []

@@ -67,3 +67,16 @@ def test_existing_run_is_not_overwritten(tmp_path):
     assert fpo(*args, cwd=tmp_path).returncode == 0
     r = fpo(*args, cwd=tmp_path)
     assert r.returncode == 2 and "--resume" in r.stderr
+
+
+def test_eval_writes_a_video_headless(tmp_path):
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    Trainer(tiny_config(tmp_path / "run", total_steps=128)).train()
+    r = fpo("eval", str(tmp_path / "run"), "--episodes", "1", "--video", str(tmp_path / "ep.mp4"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ep.mp4").stat().st_size > 1000
+    bad = fpo("eval", str(tmp_path / "run"), "--video", str(tmp_path / "ep.avi2"), cwd=tmp_path)
+    assert bad.returncode == 2 and "use a name ending in .mp4 or .gif" in bad.stderr
