@@ -129,9 +129,9 @@ class GridWorldArgs:
 
     out: Path = Path("runs/gridworld")
     """Folder for the two runs (``fpo/``, ``gaussian/``) and the plot ``saddle.png``."""
-    steps: int = 61_440
+    steps: int = 122_880
     """Environment steps per run."""
-    seed: int = 4
+    seed: int = 1
     fpo_run: Optional[Path] = None
     """An existing FPO run directory to plot instead of training one."""
     gaussian_run: Optional[Path] = None
