@@ -63,23 +63,14 @@ class NodeDescription:
     output: str = "screen"
 
 
-def _int(values: Mapping[str, str], name: str, minimum: int) -> int:
+def _number(values: Mapping[str, str], name: str, minimum: float, cast: type = float) -> float:
+    """Parse launch argument ``name`` with ``cast`` (int or float) and check it is >= ``minimum``."""
     text = values[name].strip()
     try:
-        n = int(text)
+        x = cast(text)
     except ValueError:
-        raise ValueError(f"launch argument {name} must be an integer, got {text!r}") from None
-    if n < minimum:
-        raise ValueError(f"launch argument {name} must be >= {minimum}, got {n}")
-    return n
-
-
-def _float(values: Mapping[str, str], name: str, minimum: float) -> float:
-    text = values[name].strip()
-    try:
-        x = float(text)
-    except ValueError:
-        raise ValueError(f"launch argument {name} must be a number, got {text!r}") from None
+        kind = "an integer" if cast is int else "a number"
+        raise ValueError(f"launch argument {name} must be {kind}, got {text!r}") from None
     if not x >= minimum:
         raise ValueError(f"launch argument {name} must be >= {minimum}, got {text}")
     return x
@@ -109,17 +100,17 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         raise ValueError("launch argument model_path is required: model_path:=/path/to/policy.onnx")
     for name, choices in (("on_timeout", ("zero", "hold", "nothing")), ("qos_reliability", ("reliable", "best_effort"))):
         _choice(v, name, choices)
-    qos = {"qos_reliability": v["qos_reliability"].strip(), "qos_depth": _int(v, "qos_depth", 1)}
+    qos = {"qos_reliability": v["qos_reliability"].strip(), "qos_depth": _number(v, "qos_depth", 1, int)}
     policy: dict[str, ParamValue] = {
         "model_path": model_path,
-        "seed": _int(v, "seed", 0),
-        "control_rate_hz": _float(v, "control_rate_hz", 0.0),
-        "observation_timeout_s": _float(v, "observation_timeout_s", 0.0),
+        "seed": _number(v, "seed", 0, int),
+        "control_rate_hz": _number(v, "control_rate_hz", 0.0),
+        "observation_timeout_s": _number(v, "observation_timeout_s", 0.0),
         "on_timeout": v["on_timeout"].strip(),
         **qos,
     }
     if v["num_steps"].strip():
-        policy["num_steps"] = _int(v, "num_steps", 1)
+        policy["num_steps"] = _number(v, "num_steps", 1, int)
     if v["integrator"].strip():
         policy["integrator"] = _choice(v, "integrator", INTEGRATORS)
     if v["noise"].strip():
@@ -139,8 +130,8 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
             "env_id": v["env_id"].strip(),
             "mode": mode,
             "seed": policy["seed"],
-            "episodes": _int(v, "episodes", 0),
-            "real_time_factor": _float(v, "real_time_factor", 0.01),
+            "episodes": _number(v, "episodes", 0, int),
+            "real_time_factor": _number(v, "real_time_factor", 0.01),
             **qos,
         }
         nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap)))
