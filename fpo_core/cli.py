@@ -28,9 +28,13 @@ def train(argv: list[str]) -> int:
         if i + 1 >= len(argv):
             raise UsageError("--config needs a path to a YAML file")
         defaults = TrainConfig.from_yaml(Path(argv[i + 1]))
-    else:  # per-task presets sit between the built-in defaults and the flags (a YAML config is complete)
+    else:
         probe = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
-        defaults = dataclasses.replace(defaults, **preset(probe.env_id, probe.algo))
+        saved = probe.resolved_run_dir() / "config.yaml"
+        if probe.resume and saved.exists():  # a resumed run keeps its own settings unless a flag changes one
+            defaults = TrainConfig.from_yaml(saved)
+        else:  # per-task presets sit between the built-in defaults and the flags (a YAML config is complete)
+            defaults = dataclasses.replace(defaults, **preset(probe.env_id, probe.algo))
     cfg = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
     from fpo_core.device import resolve_device
     from fpo_core.distributed import from_environment

@@ -121,10 +121,13 @@ class TrainConfig:
     def resolved(self) -> "TrainConfig":
         """Fill per-algorithm defaults, then validate; raises ``UsageError`` naming the problem."""
         cfg = dataclasses.replace(self, **{k: v for k, v in ALGO_DEFAULTS[self.algo].items() if getattr(self, k) is None})
-        if cfg.run_dir is None:
-            cfg.run_dir = Path("runs") / f"{cfg.env_id.replace('/', '_')}__{cfg.algo}__s{cfg.seed}"
+        cfg.run_dir = cfg.resolved_run_dir()
         cfg.validate()
         return cfg
+
+    def resolved_run_dir(self) -> Path:
+        """``run_dir``, or the default ``runs/<env>__<algo>__s<seed>``."""
+        return self.run_dir or Path("runs") / f"{self.env_id.replace('/', '_')}__{self.algo}__s{self.seed}"
 
     def validate(self) -> None:
         checks = [

@@ -60,3 +60,19 @@ def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
     assert torch.equal(torch.get_rng_state(), saved["rng"]["torch"])
     second.train()
     assert load_checkpoint(run)["global_step"] == 512
+
+
+def test_cli_resume_keeps_the_runs_budget_unless_a_flag_changes_it(tmp_path):
+    from fpo_core.cli import main
+
+    run = tmp_path / "run"
+    flags = ["--no-progress", "--no-tensorboard", "--eval-episodes", "0"]
+    assert main(["train", "--total-steps", "1024", "--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2",
+                 "--update-epochs", "1", "--run-dir", str(run), *flags]) == 0
+    # `--resume` alone continues with the run's own settings (not the CLI defaults) ...
+    assert main(["train", "--run-dir", str(run), "--resume", *flags]) == 0
+    assert load_checkpoint(run)["global_step"] == 1024
+    # ... and a flag extends it
+    assert main(["train", "--run-dir", str(run), "--resume", "--total-steps", "2048", *flags]) == 0
+    ckpt = load_checkpoint(run)
+    assert ckpt["global_step"] == 2048 and ckpt["config"]["num_envs"] == 2
