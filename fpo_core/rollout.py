@@ -33,7 +33,8 @@ class RolloutBuffer:
         self.extras: dict[str, torch.Tensor] = {}
         self.step = 0
 
-    def add(self, obs, action, reward, done, value, extras: dict[str, torch.Tensor]) -> None:
+    def add(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, done: torch.Tensor, value: torch.Tensor,
+            extras: dict[str, torch.Tensor]) -> None:
         t = self.step
         self.obs[t], self.actions[t], self.rewards[t], self.dones[t], self.values[t] = obs, action, reward, done, value
         for k, v in extras.items():
