@@ -1,9 +1,9 @@
 """Training throughput on one machine: the random-action ceiling vs Gaussian PPO vs FPO.
 
-    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 32768] [--threads 1]
+    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0]
 
-Prints a markdown table (env steps/s, rollout and update seconds per 1k steps) for the record in
-docs/BENCHMARKS.md. Every row uses the same vector env and the CLI's default env count.
+Prints a markdown table (env steps/s, rollout and update milliseconds per 1k steps; medians over
+interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the CLI's default env count.
 """
 
 from __future__ import annotations
@@ -21,55 +21,64 @@ from fpo_core.envs import make_vec_env
 from fpo_core.trainer import Trainer
 
 
-def random_ceiling(env_id: str, num_envs: int, steps: int) -> float:
-    envs, _ = make_vec_env(env_id, num_envs)
-    envs.reset(seed=0)
-    envs.action_space.seed(0)
-    actions = [envs.action_space.sample() for _ in range(64)]
-    n = steps // num_envs
+def random_ceiling(envs, actions: list[np.ndarray], steps: int) -> dict[str, float]:
+    n = steps // envs.num_envs
     t0 = time.perf_counter()
     for i in range(n):
-        envs.step(actions[i % 64])
-    dt = time.perf_counter() - t0
-    envs.close()
-    return n * num_envs / dt
+        envs.step(actions[i % len(actions)])
+    return {"sps": n * envs.num_envs / (time.perf_counter() - t0)}
 
 
-def train_speed(cfg: TrainConfig, warmup_iters: int = 1) -> dict[str, float]:
-    trainer = Trainer(cfg)
+def train_speed(trainer: Trainer, steps: int) -> dict[str, float]:
+    """Rollouts and updates for ``steps`` env steps (after the trainer's first, untimed, iteration)."""
     rollout = update = 0.0
-    steps = 0
-    iters = cfg.total_steps // cfg.batch_size
-    for i in range(iters):
+    done = 0
+    while done < steps:
         t0 = time.perf_counter()
         batch = trainer.collect()
         t1 = time.perf_counter()
-        trainer.ppo.update(batch)
-        t2 = time.perf_counter()
-        if i >= warmup_iters:
-            rollout, update, steps = rollout + t1 - t0, update + t2 - t1, steps + cfg.batch_size
-    trainer.envs.close()
-    return {"sps": steps / (rollout + update), "rollout_ms_per_1k": 1e3 * rollout / steps * 1000,
-            "update_ms_per_1k": 1e3 * update / steps * 1000}
+        trainer.update(batch)
+        rollout, update, done = rollout + t1 - t0, update + time.perf_counter() - t1, done + trainer.cfg.batch_size
+    return {"sps": done / (rollout + update), "rollout_ms_per_1k": 1e6 * rollout / done, "update_ms_per_1k": 1e6 * update / done}
+
+
+def median_row(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.median([s[k] for s in samples])) for k in samples[0]}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--env-id", default="HalfCheetah-v5")
-    p.add_argument("--steps", type=int, default=32768, help="env steps timed per training row")
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: the trainer's)")
+    p.add_argument("--steps", type=int, default=16384, help="env steps timed per row and repeat")
+    p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; the table shows medians")
+    p.add_argument("--threads", type=int, default=1, help="torch threads while collecting (TrainConfig.torch_threads)")
+    p.add_argument("--update-threads", type=int, default=0, help="torch threads while updating (0 = all cores)")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     base = TrainConfig(env_id=args.env_id)
-    rows = [("random actions (ceiling)", {"sps": random_ceiling(args.env_id, base.num_envs, args.steps)})]
+    envs, _ = make_vec_env(args.env_id, base.num_envs)
+    envs.reset(seed=0)
+    envs.action_space.seed(0)
+    actions = [envs.action_space.sample() for _ in range(64)]
+    samples: dict[str, list[dict[str, float]]] = {"random actions (ceiling)": [], "gaussian training": [], "fpo training": []}
     with tempfile.TemporaryDirectory() as tmp:
+        trainers = {}
         for algo in ("gaussian", "fpo"):
-            cfg = TrainConfig(env_id=args.env_id, algo=algo, total_steps=args.steps + base.batch_size,
-                              run_dir=Path(tmp) / algo, progress=False, tensorboard=False, eval_episodes=0)
-            rows.append((f"{algo} training", train_speed(cfg)))
+            cfg = TrainConfig(env_id=args.env_id, algo=algo, total_steps=10**9, run_dir=Path(tmp) / algo,
+                              progress=False, tensorboard=False, eval_episodes=0,
+                              torch_threads=args.threads, update_threads=args.update_threads)
+            trainers[algo] = Trainer(cfg)
+            trainers[algo].update(trainers[algo].collect())  # warm-up
+        for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
+            samples["random actions (ceiling)"].append(random_ceiling(envs, actions, args.steps))
+            for algo, trainer in trainers.items():
+                samples[f"{algo} training"].append(train_speed(trainer, args.steps))
+        for trainer in trainers.values():
+            trainer.envs.close()
+    envs.close()
+    rows = [(name, median_row(s)) for name, s in samples.items()]
     ceiling, gauss, fpo = rows[0][1]["sps"], rows[1][1]["sps"], rows[2][1]["sps"]
-    print(f"{args.env_id}, {base.num_envs} envs × {base.num_steps} steps per rollout, torch threads {torch.get_num_threads()}\n")
+    print(f"{args.env_id}, {base.num_envs} envs × {base.num_steps} steps per rollout, rollout threads {torch.get_num_threads()}, "
+          f"update threads {trainers['fpo'].update_threads}, medians of {args.repeats} interleaved repeats\n")
     print("| row | env steps/s | rollout ms / 1k steps | update ms / 1k steps |")
     print("|---|---:|---:|---:|")
     for name, r in rows:

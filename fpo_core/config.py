@@ -43,7 +43,9 @@ class TrainConfig:
     device: str = "cpu"
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
     torch_threads: int = 1
-    """Torch intra-op CPU threads (1 is fastest for small MLPs and leaves cores to physics; 0 = torch's default)."""
+    """Torch intra-op CPU threads while collecting rollouts (1 is fastest for small MLPs and leaves cores to physics; 0 = torch's default)."""
+    update_threads: int = 0
+    """Torch intra-op CPU threads during the update, when the envs are idle (0 = this process's share of the cores)."""
 
     # Rollouts
     num_envs: int = 16
@@ -147,6 +149,7 @@ class TrainConfig:
             (self.dppo_sigma > 0, f"--dppo-sigma must be > 0, got {self.dppo_sigma}"),
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
+            (self.torch_threads >= 0 and self.update_threads >= 0, "--torch-threads and --update-threads must be >= 0 (0 = automatic)"),
         ]
         for ok, message in checks:
             if not ok:

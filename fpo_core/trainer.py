@@ -71,6 +71,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
+        self.update_threads = cfg.update_threads or _core_share()
         self._seed(cfg.seed)  # the same initial networks on every rank
 
         self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
@@ -166,6 +167,15 @@ class Trainer:
         batch.extras.update(self.policy.old_terms(batch.obs, batch.actions, batch.extras))
         return batch
 
+    def update(self, batch, generator: torch.Generator | None = None) -> dict[str, float]:
+        """One PPO update, on every core this process may use: the envs are idle meanwhile."""
+        rollout_threads = torch.get_num_threads()
+        torch.set_num_threads(self.update_threads)
+        try:
+            return self.ppo.update(batch, generator)
+        finally:
+            torch.set_num_threads(rollout_threads)
+
     def update_obs_norm(self, obs: torch.Tensor) -> None:
         """Fold this step's observations (every rank's, when distributed) into the normaliser."""
         if self.comm is None:
@@ -205,7 +215,7 @@ class Trainer:
                         g["lr"] = cfg.learning_rate * (1.0 - self.iteration / num_iters)
                 batch = self.collect()
                 t1 = time.perf_counter()
-                stats = self.ppo.update(batch, gen)
+                stats = self.update(batch, gen)
                 t2 = time.perf_counter()
                 self.iteration += 1
                 self.elapsed += t2 - t0
@@ -258,6 +268,12 @@ class Trainer:
                 after = self.evaluate(cfg.eval_episodes)
                 summary["eval_after"] = (float(after.mean()), float(after.std()))
         return summary
+
+
+def _core_share() -> int:
+    """The cores this process may use, split among the ranks torchrun started on this machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
 def _np_state() -> list:

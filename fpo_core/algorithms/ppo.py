@@ -99,7 +99,7 @@ class PPO:
         loss.backward()
         if self.comm is not None:
             self.comm.average_grads(self.params)
-        nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
+        nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
         self.optimizer.step()
         stats.update(policy_loss=pg_loss.item(), value_loss=v_loss.item())
         return stats
