@@ -53,11 +53,11 @@ class Cell:
         return Path(out) / "runs" / f"{self.task.replace('/', '_')}__{self.algo}__s{self.seed}"
 
 
-def run_config(cell: Cell, steps: int, out: Path) -> TrainConfig:
+def run_config(cell: Cell, steps: int, out: Path, update_threads: int = 0) -> TrainConfig:
     """The task's preset with this cell's env, algorithm, seed and budget; no in-trainer evals or TensorBoard."""
     return TrainConfig(**{**preset(cell.task, cell.algo), "env_id": cell.task, "algo": cell.algo, "seed": cell.seed,
                           "total_steps": steps, "run_dir": cell.run_dir(out), "progress": False, "tensorboard": False,
-                          "eval_episodes": 0})
+                          "eval_episodes": 0, "update_threads": update_threads})
 
 
 def evaluate(run_dir: Path, task: str, algo: str, seed: int, episodes: int) -> dict[str, Optional[float]]:
@@ -79,7 +79,7 @@ def last_metrics(run_dir: Path) -> dict:
     return rows[-1]
 
 
-def run_cell(cell: Cell, steps: int, out: Path, eval_episodes: int) -> str:
+def run_cell(cell: Cell, steps: int, out: Path, eval_episodes: int, update_threads: int = 0) -> str:
     """Train (or resume) and evaluate one cell unless it is finished; returns what was done."""
     run_dir = cell.run_dir(out)
     if (run_dir / "result.json").exists():
@@ -87,7 +87,7 @@ def run_cell(cell: Cell, steps: int, out: Path, eval_episodes: int) -> str:
     resume = (run_dir / LATEST).exists()
     if run_dir.exists() and not resume:
         shutil.rmtree(run_dir)  # started but never checkpointed: its metrics would be appended to
-    cfg = dataclasses.replace(run_config(cell, steps, out), resume=resume)
+    cfg = dataclasses.replace(run_config(cell, steps, out, update_threads), resume=resume)
     Trainer(cfg).train()
     last = last_metrics(run_dir)
     wall = float(last["time_s"])
@@ -101,12 +101,12 @@ def run_cell(cell: Cell, steps: int, out: Path, eval_episodes: int) -> str:
     return "resumed and finished" if resume else "trained"
 
 
-def _subprocess(cell: Cell, steps: int, out: Path, eval_episodes: int) -> str:
+def _subprocess(cell: Cell, steps: int, out: Path, eval_episodes: int, update_threads: int) -> str:
     log = Path(out) / "logs" / f"{cell.run_dir(out).name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--tasks", cell.task, "--algos", cell.algo,
            "--seeds", str(cell.seed), "--steps", str(steps), "--out", str(out), "--eval-episodes", str(eval_episodes),
-           "--no-report"]
+           "--update-threads", str(update_threads), "--no-report"]
     with open(log, "a") as f:
         rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
     if rc != 0:
@@ -115,17 +115,19 @@ def _subprocess(cell: Cell, steps: int, out: Path, eval_episodes: int) -> str:
 
 
 def run_grid(tasks: list[str], algos: list[str], seeds: list[int], steps: int, out: Path, eval_episodes: int = 10,
-             jobs: int = 1, report: bool = True) -> list[dict]:
+             jobs: int = 1, report: bool = True, update_threads: int = 0) -> list[dict]:
     """Run every unfinished cell (``jobs`` at a time), then rebuild the report; returns the results rows."""
     cells = [Cell(t, a, s) for t in tasks for a in algos for s in seeds]
     worker = run_cell if jobs <= 1 else _subprocess
+    if jobs > 1 and not update_threads:  # the jobs share the cores during their updates
+        update_threads = max(1, (os.cpu_count() or 1) // jobs)
     failed = []
 
     def one(i_cell: tuple[int, Cell]) -> None:
         i, cell = i_cell
         t0 = time.perf_counter()
         try:
-            what = worker(cell, steps, out, eval_episodes)
+            what = worker(cell, steps, out, eval_episodes, update_threads)
         except Exception as e:  # one failed cell must not lose the others
             failed.append(cell)
             what = f"FAILED: {type(e).__name__}: {e}"
@@ -244,6 +246,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=1, help="runs at once, as subprocesses when > 1")
     p.add_argument("--report-only", action="store_true", help="rebuild CSV, table and plots from what --out holds")
     p.add_argument("--no-report", action="store_true", help="train and evaluate only (used by --jobs subprocesses)")
+    p.add_argument("--update-threads", type=int, default=0, help="torch threads per run's update (0 = its share of the cores)")
     args = p.parse_args()
     if args.eval_episodes < 1 or args.steps < 1 or args.jobs < 1:
         p.error("--eval-episodes, --steps and --jobs must be >= 1")
@@ -251,7 +254,7 @@ def main() -> None:
         rows = build_report(args.out)
     else:
         rows = run_grid(args.tasks, args.algos, args.seeds, args.steps, args.out, args.eval_episodes, args.jobs,
-                        report=not args.no_report)
+                        report=not args.no_report, update_threads=args.update_threads)
     if rows:
         print(f"\n{len(rows)} finished run(s); {args.out / 'results.csv'}, {args.out / 'results.md'}\n")
         print(markdown_table(rows))
