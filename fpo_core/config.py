@@ -98,6 +98,8 @@ class TrainConfig:
     """Integrator for rollouts: euler, midpoint, heun or rk4."""
     init_noise: Literal["random", "zero"] = "random"
     """Initial noise x₀ for rollouts: ``random`` (N(0, I)) or ``zero``."""
+    flow_target: Literal["raw", "executed"] = "raw"
+    """FPO's CFM target: the raw sample x₁ (the paper) or the action the env executed, x₁ clipped into the box (needs --squash clip)."""
     n_mc: int = 8
     """FPO: (τ, ε) pairs per action for the CFM ratio."""
     loss_weighting: Literal["velocity", "eps"] = "eps"
@@ -149,6 +151,9 @@ class TrainConfig:
             (self.dppo_sigma > 0, f"--dppo-sigma must be > 0, got {self.dppo_sigma}"),
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
+            (self.flow_target == "raw" or self.squash == "clip",
+             "--flow-target executed trains on x₁ clipped into the action box, so it needs --squash clip"),
+            (self.flow_target == "raw" or self.algo == "fpo", "--flow-target executed applies to --algo fpo only"),
             (self.torch_threads >= 0 and self.update_threads >= 0, "--torch-threads and --update-threads must be >= 0 (0 = automatic)"),
         ]
         for ok, message in checks:

@@ -146,6 +146,8 @@ class Trainer:
                 self.update_obs_norm(obs)
             obs_n = self.obs_norm(obs)
             action, extras = self.policy.act(obs_n)
+            if cfg.flow_target == "executed":  # learn from the action the env ran, not the sample past the box
+                action = action.clamp(self.low, self.high)
             value = self.critic(obs_n)
             env_action = squash(action, self.low, self.high, cfg.squash).cpu().numpy()
             self.next_obs, reward, term, trunc, info = self.envs.step(env_action)

@@ -25,6 +25,8 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--clip-coef", "-0.1"], "--clip-coef must be > 0"),
         (["train", "--integrator", "verlet"], "--integrator 'verlet' is unknown"),
         (["train", "--num-minibatches", "3"], "must divide the batch"),
+        (["train", "--flow-target", "executed"], "needs --squash clip"),
+        (["train", "--algo", "gaussian", "--squash", "clip", "--flow-target", "executed"], "--algo fpo only"),
         (["eval", "no/such/run"], "does not exist"),
         (["train", "--config", "missing.yaml"], "config file missing.yaml does not exist"),
     ],
