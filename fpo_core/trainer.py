@@ -31,7 +31,7 @@ from fpo_core.plotting import plot_learning_curve
 from fpo_core.rollout import RolloutBuffer
 
 log = logging.getLogger("fpo")
-RESUME_OVERRIDABLE = ("total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard")
+RESUME_OVERRIDABLE = ("total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard", "torch_threads", "update_threads")
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
