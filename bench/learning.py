@@ -192,7 +192,8 @@ def markdown_table(rows: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def _curve(metrics: Path) -> tuple[np.ndarray, np.ndarray]:
+def training_curve(metrics: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(env steps, recent training return) from a run's ``metrics.csv``, rows without a return dropped."""
     with open(metrics, newline="") as f:
         pts = [(int(r["global_step"]), float(r["episode_return"] or "nan")) for r in csv.DictReader(f)]
     a = np.array([p for p in pts if p[1] == p[1]], dtype=float).reshape(-1, 2)
@@ -215,7 +216,7 @@ def plot_curves(out: Path) -> None:
     for task, algos in by_task.items():
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for algo, files in sorted(algos.items()):
-            curves = [c for c in map(_curve, files) if len(c[0])]
+            curves = [c for c in map(training_curve, files) if len(c[0])]
             if not curves:
                 continue
             grid = np.linspace(0, max(c[0][-1] for c in curves), 100)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learning import EVAL_COLUMNS, evaluate
+from learning import EVAL_COLUMNS, evaluate, training_curve
 
 from fpo_core.checkpoint import LATEST, LoadedPolicy
 
@@ -68,19 +68,15 @@ def train_and_eval(args: argparse.Namespace, name: str, flags: list[str], seed: 
     return f"{run_dir.name}: {'evaluated' if rc == 0 else f'evaluation FAILED (see {log})'}"
 
 
-def curve(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(run_dir / "metrics.csv", newline="") as f:
-        rows = [(int(r["global_step"]), float(r["episode_return"] or "nan")) for r in csv.DictReader(f)]
-    a = np.array(rows, dtype=float).reshape(-1, 2)
-    return a[:, 0], a[:, 1]
-
-
 def report(out: Path) -> str:
     """``sweep.csv`` and ``sweep.md`` from the evaluated runs in ``out``; returns the markdown."""
     runs = sorted(p.parent for p in out.glob("runs/*/eval.json"))
     if not runs:
         return "no evaluated runs\n"
-    curves = {r: curve(r) for r in runs}
+    curves = {r: training_curve(r / "metrics.csv") for r in runs}
+    runs = [r for r in runs if len(curves[r][0])]  # a run with no finished episode has no return to report
+    if not runs:
+        return "no evaluated run has finished an episode\n"
     common = min(s[-1] for s, _ in curves.values())
     rows = []
     for r in runs:
