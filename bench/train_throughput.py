@@ -30,7 +30,7 @@ def random_ceiling(envs, actions: list[np.ndarray], steps: int) -> dict[str, flo
 
 
 def train_speed(trainer: Trainer, steps: int) -> dict[str, float]:
-    """Rollouts and updates for ``steps`` env steps (after the trainer's first, untimed, iteration)."""
+    """Time whole rollouts and updates until at least ``steps`` env steps have run (the caller warms up)."""
     rollout = update = 0.0
     done = 0
     while done < steps:
