@@ -65,7 +65,8 @@ class Trainer:
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
         if ckpt is not None:
             saved = TrainConfig.from_dict(ckpt["config"])
-            cfg = dataclasses.replace(saved, resume=True, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
+            # run_dir: where the run lives now (it may have been moved or copied from another machine)
+            cfg = dataclasses.replace(saved, resume=True, run_dir=cfg.run_dir, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
             cfg.validate()
         self.cfg = cfg
         self.device = resolve_device(cfg.device)

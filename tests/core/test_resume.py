@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -76,3 +77,12 @@ def test_cli_resume_keeps_the_runs_budget_unless_a_flag_changes_it(tmp_path):
     assert main(["train", "--run-dir", str(run), "--resume", "--total-steps", "2048", *flags]) == 0
     ckpt = load_checkpoint(run)
     assert ckpt["global_step"] == 2048 and ckpt["config"]["num_envs"] == 2
+
+
+def test_a_moved_run_resumes_where_it_now_lives(tmp_path):
+    Trainer(tiny_config(tmp_path / "old", total_steps=256)).train()
+    (tmp_path / "old").rename(tmp_path / "new")  # e.g. copied back from another machine
+    Trainer(tiny_config(tmp_path / "new", total_steps=512, resume=True)).train()
+    assert not (tmp_path / "old").exists(), "nothing may be written to the run's old location"
+    ckpt = load_checkpoint(tmp_path / "new")
+    assert ckpt["global_step"] == 512 and Path(ckpt["config"]["run_dir"]) == tmp_path / "new"
