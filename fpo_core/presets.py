@@ -1,8 +1,8 @@
 """Per-task training defaults (presets) for the benchmark tasks, taken from published practice.
 
-Lightly tuned: FPO's activation per task from 1M-step runs, and a one-seed, one-change-at-a-time
-sweep of 16 FPO variants on Hopper that found nothing clearly better than the preset (both in
-docs/BENCHMARKS.md); the Gaussian's values are CleanRL's, unswept here. The MuJoCo locomotion values follow
+Lightly tuned: FPO's activation per task from 1M-step runs, a one-seed, one-change-at-a-time
+sweep of 16 FPO variants on Hopper that found nothing clearly better than the preset, and the
+velocity loss on Walker2d from 3 seeds per loss (all in docs/BENCHMARKS.md); the Gaussian's values are CleanRL's, unswept here. The MuJoCo locomotion values follow
 CleanRL's ``ppo_continuous_action.py`` (batch 2048, lr 3e-4 annealed, 10 epochs, 32 minibatches,
 γ 0.99, λ 0.95, 64-64 tanh, observation and reward normalisation, no entropy bonus), collected by
 8 envs × 256 steps instead of 1 × 2048 so flow sampling runs batched. Flow policies keep the FPO
@@ -30,8 +30,9 @@ _PER_ALGO: dict[str, dict] = {
 _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "actor_hidden": (64, 64)}
 
 
-# Per-task FPO choices from the 1M-step runs (one seed each): SiLU 3486 vs tanh 1275 on HalfCheetah.
-_FPO_TASK: dict[str, dict] = {"HalfCheetah-v5": {"activation": "silu"}}
+# Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275);
+# the velocity loss on Walker2d (3 seeds at 520k steps: training return 1183 vs the ε-MSE's 379).
+_FPO_TASK: dict[str, dict] = {"HalfCheetah-v5": {"activation": "silu"}, "Walker2d-v5": {"loss_weighting": "velocity"}}
 
 
 def preset(env_id: str, algo: str) -> dict:
