@@ -32,7 +32,11 @@ _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "a
 
 # Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275);
 # the velocity loss on Walker2d (3 seeds at 520k steps: training return 1183 vs the ε-MSE's 379).
-_FPO_TASK: dict[str, dict] = {"HalfCheetah-v5": {"activation": "silu"}, "Walker2d-v5": {"loss_weighting": "velocity"}}
+_FPO_TASK: dict[str, dict] = {
+    "HalfCheetah-v5": {"activation": "silu"},
+    "Walker2d-v5": {"loss_weighting": "velocity"},
+    "Ant-v5": {"loss_weighting": "velocity"},
+}
 
 
 def preset(env_id: str, algo: str) -> dict:
