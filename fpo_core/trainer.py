@@ -31,7 +31,9 @@ from fpo_core.plotting import plot_learning_curve
 from fpo_core.rollout import RolloutBuffer
 
 log = logging.getLogger("fpo")
-RESUME_OVERRIDABLE = ("total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard", "torch_threads", "update_threads")
+# run_dir: where the run lives now (it may have been moved, or copied back from another machine)
+RESUME_OVERRIDABLE = ("run_dir", "total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard",
+                      "torch_threads", "update_threads")
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
@@ -65,15 +67,14 @@ class Trainer:
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
         if ckpt is not None:
             saved = TrainConfig.from_dict(ckpt["config"])
-            # run_dir: where the run lives now (it may have been moved or copied from another machine)
-            cfg = dataclasses.replace(saved, resume=True, run_dir=cfg.run_dir, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
+            cfg = dataclasses.replace(saved, resume=True, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
             cfg.validate()
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
         self.update_threads = cfg.update_threads or _core_share()
-        if not cfg.update_threads and self.update_threads > 1:
+        if self.rank == 0 and not cfg.update_threads and self.update_threads > 1:  # rank 0 logs, as elsewhere
             _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
