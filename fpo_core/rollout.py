@@ -18,6 +18,14 @@ class Batch:
     returns: torch.Tensor
     extras: dict[str, torch.Tensor]
 
+    def __len__(self) -> int:
+        return self.obs.shape[0]
+
+    def take(self, idx: torch.Tensor | slice) -> Batch:
+        """The rows ``idx`` selects: an index tensor gathers copies, a slice makes views."""
+        return Batch(self.obs[idx], self.actions[idx], self.values[idx], self.advantages[idx], self.returns[idx],
+                     {k: v[idx] for k, v in self.extras.items()})
+
 
 class RolloutBuffer:
     """``[T, N, ...]`` storage for one rollout; observations are stored already normalised, so

@@ -62,15 +62,15 @@ class PPO:
         self.comm = comm
 
     def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, float]:
-        n = batch.obs.shape[0]
+        n = len(batch)
         size = n // self.minibatches
         totals: dict[str, float] = {}
         count = 0
         for _ in range(self.epochs):
-            perm = torch.randperm(n, generator=generator, device="cpu").to(batch.obs.device)
+            # one gather per epoch, then every minibatch is a view: 4-32x fewer indexing calls
+            shuffled = batch.take(torch.randperm(n, generator=generator, device="cpu").to(batch.obs.device))
             for start in range(0, n, size):
-                idx = perm[start : start + size]
-                stats = self._step(batch, idx)
+                stats = self._step(shuffled.take(slice(start, start + size)))
                 for k, v in stats.items():
                     totals[k] = totals.get(k, 0.0) + v
                 count += 1
@@ -83,13 +83,12 @@ class PPO:
         out["explained_variance"] = float("nan") if var_y == 0 else (1 - (batch.returns - batch.values).var() / var_y).item()
         return out
 
-    def _step(self, batch: Batch, idx: torch.Tensor) -> dict[str, float]:
-        obs, adv = batch.obs[idx], batch.advantages[idx]
+    def _step(self, mb: Batch) -> dict[str, float]:
+        obs, adv = mb.obs, mb.advantages
         if self.norm_adv and adv.numel() > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        extras = {k: v[idx] for k, v in batch.extras.items()}
-        pg_loss, stats = surrogate_loss(self.policy.log_ratio(obs, batch.actions[idx], extras), adv, self.clip, self.trust_region)
-        v_loss = 0.5 * (self.critic(obs) - batch.returns[idx]).square().mean()
+        pg_loss, stats = surrogate_loss(self.policy.log_ratio(obs, mb.actions, mb.extras), adv, self.clip, self.trust_region)
+        v_loss = 0.5 * (self.critic(obs) - mb.returns).square().mean()
         loss = pg_loss + self.vf_coef * v_loss
         entropy = self.policy.entropy(obs) if self.ent_coef else None
         if entropy is not None:
