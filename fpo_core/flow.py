@@ -14,6 +14,11 @@ def interpolate(action: torch.Tensor, eps: torch.Tensor, tau: torch.Tensor) -> t
     return tau * action + (1.0 - tau) * eps
 
 
+def target_velocity(action: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """``u = dx_τ/dτ = a − ε``: what the velocity field regresses onto."""
+    return action - eps
+
+
 def weight(tau: torch.Tensor, weighting: Weighting) -> torch.Tensor:
     """``w(τ)``: 1 for the velocity MSE, ``τ²`` for the ε-MSE (ε̂ − ε = −τ·(v̂ − u))."""
     if weighting == "velocity":
@@ -23,9 +28,6 @@ def weight(tau: torch.Tensor, weighting: Weighting) -> torch.Tensor:
     raise ValueError(f"unknown loss weighting {weighting!r}: choose velocity or eps")
 
 
-def cfm_loss(
-    velocity: torch.Tensor, action: torch.Tensor, eps: torch.Tensor, tau: torch.Tensor, weighting: Weighting
-) -> torch.Tensor:
-    """``w(τ)·mean_d (v − (a − ε))²`` per sample: inputs ``[..., A]`` (tau ``[..., 1]``), output ``[...]``."""
-    err = (velocity - (action - eps)).square().mean(dim=-1)
-    return weight(tau.squeeze(-1), weighting) * err
+def cfm_loss(velocity: torch.Tensor, target: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``w(τ)·mean_d (v − u)²`` per sample: ``velocity`` and ``target`` ``[..., A]``, ``w`` ``[...]``, output ``[...]``."""
+    return w * (velocity - target).square().mean(dim=-1)

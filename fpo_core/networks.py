@@ -68,8 +68,18 @@ class VelocityField(nn.Module):
     def encode_obs(self, obs: torch.Tensor) -> torch.Tensor:
         return self.obs_in(obs)
 
+    def pair_input(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        """``[x, embed(τ)]``, the parameter-free input of the action and time layers (τ broadcasts over x)."""
+        emb = self.time_embedding(tau)
+        return torch.cat([x, emb.expand(*x.shape[:-1], emb.shape[-1])], dim=-1)
+
+    def velocity_at(self, obs_code: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+        """``v`` from an observation code and ``pair_input(x, τ)``: the action and time layers as one matmul."""
+        w = torch.cat([self.act_in.weight, self.time_in.weight], dim=1)
+        return self.trunk(obs_code + pairs @ w.t())
+
     def velocity(self, obs_code: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-        return self.trunk(obs_code + self.act_in(x) + self.time_in(self.time_embedding(tau)))
+        return self.velocity_at(obs_code, self.pair_input(x, tau))
 
     def forward(self, obs: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """``obs [B, O]``, ``x [B, A]``, ``tau [B, 1]`` (normalised observations) → ``[B, A]``."""
@@ -101,6 +111,7 @@ class VelocityField(nn.Module):
             tau = torch.full((1, 1), t, dtype=like.dtype, device=like.device)
             code = self._time_cache[t] = self.time_in(self.time_embedding(tau))
         return code
+
 
 class Critic(nn.Module):
     def __init__(self, obs_dim: int, hidden: Sequence[int], activation: str = "silu"):

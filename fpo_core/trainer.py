@@ -170,7 +170,7 @@ class Trainer:
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
         last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
         batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
-        batch.extras.update(self.policy.old_terms(batch.obs, batch.actions, batch.extras))
+        batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
 
     def update(self, batch, generator: torch.Generator | None = None) -> dict[str, float]:

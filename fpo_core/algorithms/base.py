@@ -34,9 +34,10 @@ class Policy(nn.Module, ABC):
     def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
         """``log π_θ/π_θold`` (or its surrogate) per sample: ``[B, M]``."""
 
-    def old_terms(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Extras that need θ_old and are cheaper for a whole rollout in one pass (called before the update)."""
-        return {}
+    def prepare_update(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The extras the update reads, from the rollout's: called once per rollout, while θ is still θ_old,
+        for terms cheaper to compute for the whole batch in one pass than in every minibatch."""
+        return extras
 
     @staticmethod
     def initial_noise(obs: torch.Tensor, act_dim: int, noise: Noise) -> torch.Tensor:

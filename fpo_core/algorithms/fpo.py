@@ -9,7 +9,7 @@ import torch
 
 from fpo_core import integrators
 from fpo_core.algorithms.base import Noise, Policy
-from fpo_core.flow import Weighting, cfm_loss, interpolate
+from fpo_core.flow import Weighting, cfm_loss, interpolate, target_velocity, weight
 from fpo_core.networks import VelocityField
 
 
@@ -60,12 +60,21 @@ class FPOPolicy(Policy):
             return torch.randint(0, k, (n, self.n_mc, 1), device=device).float() / k
         return torch.rand(n, self.n_mc, 1, device=device)
 
-    def cfm_losses(self, obs: torch.Tensor, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """ℓ for every (τ_i, ε_i) pair in one forward pass: ``[B, N_mc]``."""
+    def cfm_terms(self, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The parameter-free parts of ℓ for the pairs ``tau [B, N_mc, 1]``, ``eps [B, N_mc, A]`` of each action."""
         a = action.unsqueeze(1).expand_as(eps)
+        return {"pairs": self.field.pair_input(interpolate(a, eps, tau), tau), "target": target_velocity(a, eps),
+                "weight": weight(tau.squeeze(-1), self.weighting)}
+
+    def losses(self, obs: torch.Tensor, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """ℓ_θ for every pair in one forward pass: ``[B, N_mc]``."""
         # [B, 1, H] observation code broadcast over the N_mc pairs: no copies, one pass.
-        v = self.field.velocity(self.field.encode_obs(obs).unsqueeze(1), interpolate(a, eps, tau), tau)
-        return cfm_loss(v, a, eps, tau, self.weighting)
+        v = self.field.velocity_at(self.field.encode_obs(obs).unsqueeze(1), terms["pairs"])
+        return cfm_loss(v, terms["target"], terms["weight"])
+
+    def cfm_losses(self, obs: torch.Tensor, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """ℓ_θ ``[B, N_mc]`` for the given pairs of each action."""
+        return self.losses(obs, self.cfm_terms(action, tau, eps))
 
     def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         action = self.sample(obs, self.sampling.noise)
@@ -73,15 +82,16 @@ class FPOPolicy(Policy):
         eps = torch.randn(obs.shape[0], self.n_mc, self.act_dim, device=obs.device)
         return action, {"tau": tau, "eps": eps}
 
-    def old_terms(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """ℓ_θold for the pairs drawn at rollout time, for the whole batch in one forward pass.
+    def prepare_update(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The pairs' parameter-free terms, computed once instead of in every minibatch, and ℓ_θold.
 
-        θ has not changed since the rollout, so this is the loss the rollout would have stored.
+        θ has not changed since the rollout, so ℓ here is the loss the rollout would have stored.
         """
-        return {"loss_old": self.cfm_losses(obs, action, extras["tau"], extras["eps"])}
+        terms = self.cfm_terms(action, extras["tau"], extras["eps"])
+        return {**terms, "loss_old": self.losses(obs, terms)}
 
     def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
-        diff = extras["loss_old"] - self.cfm_losses(obs, action, extras["tau"], extras["eps"])
+        diff = extras["loss_old"] - self.losses(obs, extras)
         if self.ratio == "mean":
             diff = diff.mean(dim=1, keepdim=True)
         if self.log_ratio_clamp is not None:

@@ -2,7 +2,11 @@
 
 import torch
 
-from fpo_core.flow import cfm_loss, interpolate
+from fpo_core.flow import cfm_loss, interpolate, target_velocity, weight
+
+
+def loss(v, a, eps, tau, weighting):
+    return cfm_loss(v, target_velocity(a, eps), weight(tau.squeeze(-1), weighting))
 
 
 def test_interpolant_endpoints():
@@ -18,16 +22,16 @@ def test_cfm_loss_matches_hand_computation():
     eps = torch.tensor([[0.5, 0.5]])
     tau = torch.tensor([[0.5]])
     # target u = a - eps = (1.5, -1.5); error = (-0.5, 1.5); mean of squares = (0.25 + 2.25) / 2 = 1.25
-    assert torch.allclose(cfm_loss(v, a, eps, tau, "velocity"), torch.tensor([1.25]))
-    assert torch.allclose(cfm_loss(v, a, eps, tau, "eps"), torch.tensor([0.25 * 1.25]))
+    assert torch.allclose(loss(v, a, eps, tau, "velocity"), torch.tensor([1.25]))
+    assert torch.allclose(loss(v, a, eps, tau, "eps"), torch.tensor([0.25 * 1.25]))
 
 
 def test_eps_weighting_is_tau_squared_times_velocity_loss():
     g = torch.Generator().manual_seed(0)
     v, a, eps = (torch.randn(64, 3, generator=g) for _ in range(3))
     tau = torch.rand(64, 1, generator=g)
-    vel = cfm_loss(v, a, eps, tau, "velocity")
-    assert torch.allclose(cfm_loss(v, a, eps, tau, "eps"), tau.squeeze(-1) ** 2 * vel)
+    vel = loss(v, a, eps, tau, "velocity")
+    assert torch.allclose(loss(v, a, eps, tau, "eps"), tau.squeeze(-1) ** 2 * vel)
 
 
 def test_eps_weighting_is_the_eps_prediction_error():
@@ -36,4 +40,4 @@ def test_eps_weighting_is_the_eps_prediction_error():
     v, a, eps = (torch.randn(32, 2, generator=g) for _ in range(3))
     tau = torch.rand(32, 1, generator=g)
     eps_hat = interpolate(a, eps, tau) - tau * v
-    assert torch.allclose((eps_hat - eps).square().mean(-1), cfm_loss(v, a, eps, tau, "eps"), atol=1e-6)
+    assert torch.allclose((eps_hat - eps).square().mean(-1), loss(v, a, eps, tau, "eps"), atol=1e-6)

@@ -26,7 +26,7 @@ def test_update_follows_the_advantage(sign):
     action = torch.tensor([[0.7, -0.4]]).expand(64, 2).clone()
     with torch.no_grad():
         _, extras = policy.act(obs)  # draws (τ, ε), as a rollout does
-        extras.update(policy.old_terms(obs, action, extras))
+        extras = policy.prepare_update(obs, action, extras)
     batch = Batch(obs, action, torch.zeros(64), torch.full((64,), sign), torch.zeros(64), extras)
     before = mean_cfm_loss(policy, obs[:1], action[:1])
     PPO(policy, critic, lr=1e-3, clip=0.2, epochs=4, minibatches=2, norm_adv=False).update(batch)
