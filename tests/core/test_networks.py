@@ -1,13 +1,15 @@
 """The fast sampling path of the velocity field is the same function as its forward pass."""
 
+import pytest
 import torch
 
-from fpo_core.networks import VelocityField
+from fpo_core.networks import ACTIVATIONS, VelocityField
 
 
-def test_sampling_field_equals_forward_before_and_after_updates():
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_sampling_field_equals_forward_before_and_after_updates(activation):
     torch.manual_seed(0)
-    net = VelocityField(5, 3, (32, 32))
+    net = VelocityField(5, 3, (32, 32), activation)
     opt = torch.optim.Adam(net.parameters(), lr=0.05)
     obs, x = torch.randn(7, 5), torch.randn(7, 3)
     for _ in range(3):
@@ -18,7 +20,7 @@ def test_sampling_field_equals_forward_before_and_after_updates():
             assert torch.allclose(fast, slow, atol=1e-6)
         slow.square().sum().backward()
         opt.step()  # the cached time codes must follow the new weights
-    other = VelocityField(5, 3, (32, 32))
+    other = VelocityField(5, 3, (32, 32), activation)
     net.load_state_dict(other.state_dict())
     with torch.no_grad():
         assert torch.allclose(net.field(obs)(x, 0.5), other(obs, x, torch.full((7, 1), 0.5)), atol=1e-6)
