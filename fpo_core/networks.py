@@ -74,12 +74,14 @@ class VelocityField(nn.Module):
         return torch.cat([x, emb.expand(*x.shape[:-1], emb.shape[-1])], dim=-1)
 
     def velocity_at(self, obs_code: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
-        """``v`` from an observation code and ``pair_input(x, τ)``: the action and time layers as one matmul."""
+        """``velocity`` from ``pair_input(x, τ)`` computed beforehand, the action and time layers as one matmul:
+        the training update's form (its pairs are fixed for a whole rollout)."""
         w = torch.cat([self.act_in.weight, self.time_in.weight], dim=1)
         return self.trunk(obs_code + pairs @ w.t())
 
     def velocity(self, obs_code: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-        return self.velocity_at(obs_code, self.pair_input(x, tau))
+        # separate layers, not velocity_at: in the exported graph an evaluation takes 11 µs this way, 16 with the concat
+        return self.trunk(obs_code + self.act_in(x) + self.time_in(self.time_embedding(tau)))
 
     def forward(self, obs: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """``obs [B, O]``, ``x [B, A]``, ``tau [B, 1]`` (normalised observations) → ``[B, A]``."""

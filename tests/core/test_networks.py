@@ -24,3 +24,11 @@ def test_sampling_field_equals_forward_before_and_after_updates(activation):
     net.load_state_dict(other.state_dict())
     with torch.no_grad():
         assert torch.allclose(net.field(obs)(x, 0.5), other(obs, x, torch.full((7, 1), 0.5)), atol=1e-6)
+
+
+def test_precomputed_pair_input_gives_the_same_velocity():
+    torch.manual_seed(0)
+    net = VelocityField(5, 3, (32, 32))
+    obs, x, tau = torch.randn(7, 5), torch.randn(7, 4, 3), torch.rand(7, 4, 1)
+    code = net.encode_obs(obs).unsqueeze(1)
+    assert torch.allclose(net.velocity_at(code, net.pair_input(x, tau)), net.velocity(code, x, tau), atol=1e-6)
