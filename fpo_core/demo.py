@@ -20,6 +20,8 @@ class DemoArgs:
     """Where the run goes (default ``runs/demo_<time>``)."""
     total_steps: int = TrainConfig.total_steps
     seed: int = 1
+    update_threads: int = TrainConfig.update_threads
+    """Torch threads for the update (0 = every core); 1 when other jobs keep this machine busy."""
     episodes: int = 5
     """Episodes for each ROS 2 closed-loop evaluation."""
     ros_steps: tuple[int, ...] = (10, 2)
@@ -37,7 +39,8 @@ def demo(argv: list[str]) -> int:
     args = tyro.cli(DemoArgs, args=argv, prog="fpo demo")
     run_dir = args.run_dir or Path("runs") / time.strftime("demo_%Y%m%d-%H%M%S")
     print(f"== 1/3 training FPO on InvertedPendulum-v5 for {args.total_steps:,} steps → {run_dir}")
-    summary = Trainer(TrainConfig(total_steps=args.total_steps, seed=args.seed, run_dir=run_dir)).train()
+    cfg = TrainConfig(total_steps=args.total_steps, seed=args.seed, run_dir=run_dir, update_threads=args.update_threads)
+    summary = Trainer(cfg).train()
     print(format_summary(summary))
     onnx = run_dir / "policy.onnx"
     export_policy(run_dir, onnx)

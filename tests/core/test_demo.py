@@ -1,0 +1,14 @@
+"""``fpo demo`` (README command 1) wires its flags into training and leaves a trained, exported run."""
+
+import yaml
+
+from fpo_core.cli import main
+
+
+def test_demo_trains_exports_and_passes_update_threads(tmp_path, capsys):
+    run = tmp_path / "demo"
+    assert main(["demo", "--total-steps", "1024", "--update-threads", "1", "--no-ros", "--run-dir", str(run)]) == 0
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["update_threads"] == 1 and saved["total_steps"] == 1024
+    assert (run / "policy.onnx").stat().st_size > 0 and (run / "checkpoints").is_dir()
+    assert "exported" in capsys.readouterr().out
