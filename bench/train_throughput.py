@@ -1,9 +1,10 @@
 """Training throughput on one machine: the random-action ceiling vs Gaussian PPO vs FPO.
 
-    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0]
+    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset]
 
 Prints a markdown table (env steps/s, rollout and update milliseconds per 1k steps; medians over
-interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the CLI's default env count.
+interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the ``TrainConfig`` defaults'
+env count, or with ``--preset`` each algorithm's per-task preset (what ``fpo train --env-id`` runs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 
 from fpo_core.config import TrainConfig
 from fpo_core.envs import make_vec_env
+from fpo_core.presets import preset
 from fpo_core.trainer import Trainer
 
 
@@ -53,8 +55,10 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; the table shows medians")
     p.add_argument("--threads", type=int, default=1, help="torch threads while collecting (TrainConfig.torch_threads)")
     p.add_argument("--update-threads", type=int, default=0, help="torch threads while updating (0 = all cores)")
+    p.add_argument("--preset", action="store_true", help="start each algorithm from its per-task preset, as fpo train does")
     args = p.parse_args()
-    base = TrainConfig(env_id=args.env_id)
+    presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}
+    base = TrainConfig(env_id=args.env_id, **presets["fpo"])
     envs, _ = make_vec_env(args.env_id, base.num_envs)
     envs.reset(seed=0)
     envs.action_space.seed(0)
@@ -63,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trainers = {}
         for algo in ("gaussian", "fpo"):
-            cfg = TrainConfig(env_id=args.env_id, algo=algo, total_steps=10**9, run_dir=Path(tmp) / algo,
+            cfg = TrainConfig(**presets[algo], env_id=args.env_id, algo=algo, total_steps=10**9, run_dir=Path(tmp) / algo,
                               progress=False, tensorboard=False, eval_episodes=0,
                               torch_threads=args.threads, update_threads=args.update_threads)
             trainers[algo] = Trainer(cfg)
@@ -77,7 +81,8 @@ def main() -> None:
     envs.close()
     rows = [(name, median_row(s)) for name, s in samples.items()]
     ceiling, gauss, fpo = rows[0][1]["sps"], rows[1][1]["sps"], rows[2][1]["sps"]
-    print(f"{args.env_id}, {base.num_envs} envs × {base.num_steps} steps per rollout, rollout threads {torch.get_num_threads()}, "
+    print(f"{args.env_id}{' (presets)' if args.preset else ''}, {base.num_envs} envs × {base.num_steps} steps per rollout, "
+          f"rollout threads {torch.get_num_threads()}, "
           f"update threads {trainers['fpo'].update_threads}, medians of {args.repeats} interleaved repeats\n")
     print("| row | env steps/s | rollout ms / 1k steps | update ms / 1k steps |")
     print("|---|---:|---:|---:|")
