@@ -43,6 +43,8 @@ def train(argv: list[str]) -> int:
     comm = from_environment(resolve_device(cfg.device))  # under torchrun: one rank of a group
     try:
         summary = Trainer(cfg, comm).train()
+        if comm is not None:  # rank 0 still plots and evaluates: no rank tears the group down under another
+            comm.barrier()
     finally:
         if comm is not None:
             comm.close()
