@@ -34,6 +34,7 @@ def _rank(rank: int, world: int, port: int, tmp: str) -> None:
     trainer.train()
     params = [p.detach().clone() for p in [*trainer.policy.parameters(), *trainer.critic.parameters()]]
     torch.save({"params": params, "policy": trainer.policy.state_dict(), "norm": trainer.obs_norm.state_dict(), "seen": torch.cat(seen)}, os.path.join(tmp, f"rank{rank}.pt"))
+    comm.barrier()  # as fpo train does: no rank destroys the group while another still uses it
     comm.close()
 
 
