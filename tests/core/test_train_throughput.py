@@ -1,0 +1,29 @@
+"""bench/train_throughput.py runs all three rows, on the defaults or the presets, and names a bad device."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "train_throughput.py"
+
+
+def bench(*args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(BENCH), "--repeats", "1", "--update-threads", "1", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def test_presets_row_per_algorithm_and_ratios():
+    r = bench("--env-id", "Hopper-v5", "--preset", "--steps", "2048")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.startswith("Hopper-v5 (presets), 8 envs × 256 steps")  # the presets' collection, not the defaults'
+    rows = re.findall(r"^\| (random actions \(ceiling\)|gaussian training|fpo training) \| ([\d,]+) \|", r.stdout, re.M)
+    assert [name for name, _ in rows] == ["random actions (ceiling)", "gaussian training", "fpo training"]
+    assert all(int(sps.replace(",", "")) > 0 for _, sps in rows)
+    assert "FPO / Gaussian wall-clock per step:" in r.stdout
+
+
+def test_bad_device_is_one_line():
+    r = bench("--device", "nonsense")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "unknown device 'nonsense'" in r.stderr
