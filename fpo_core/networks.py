@@ -63,7 +63,7 @@ class VelocityField(nn.Module):
         self.time_in = _init(nn.Linear(time_dim, h, bias=False), math.sqrt(2))
         self.trunk = nn.Sequential(ACTIVATIONS[activation](), mlp([*hidden, act_dim], activation, out_gain=0.01))
         self._time_cache: dict[float, torch.Tensor] = {}
-        self._cache_version: tuple[int, int] | None = None
+        self._time_cache_weight: torch.Tensor | None = None
 
     def encode_obs(self, obs: torch.Tensor) -> torch.Tensor:
         return self.obs_in(obs)
@@ -99,25 +99,31 @@ class VelocityField(nn.Module):
             return lambda x, t: self.velocity(code, x, torch.full((1, 1), t, dtype=x.dtype, device=x.device))
         w_act = self.act_in.weight.t()
         trunk = _plain_layers(self.trunk)
+        time_codes = self._time_codes()
 
         def v(x: torch.Tensor, t: float) -> torch.Tensor:
-            h = torch.addmm(code + self._time_code(t, x), x, w_act)
+            time_code = time_codes.get(t)
+            if time_code is None:
+                tau = torch.full((1, 1), t, dtype=x.dtype, device=x.device)
+                time_code = time_codes[t] = self.time_in(self.time_embedding(tau))
+            h = torch.addmm(code + time_code, x, w_act)
             for layer in trunk:
                 h = layer(h)
             return h
 
         return v
 
-    def _time_code(self, t: float, like: torch.Tensor) -> torch.Tensor:
-        """``time_in(embed(τ))`` for a scalar τ, cached until the weights change (no-grad use only)."""
-        version = (self.time_in.weight._version, self.time_in.weight.data_ptr())
-        if self._cache_version != version:
-            self._time_cache, self._cache_version = {}, version
-        code = self._time_cache.get(t)
-        if code is None or code.device != like.device:
-            tau = torch.full((1, 1), t, dtype=like.dtype, device=like.device)
-            code = self._time_cache[t] = self.time_in(self.time_embedding(tau))
-        return code
+    def _time_codes(self) -> dict[float, torch.Tensor]:
+        """``time_in(embed(τ))`` per scalar τ for no-grad sampling, emptied whenever ``time_in``'s weight changed.
+
+        It compares the weight's values, not its ``_version``: a fused optimiser step updates weights in place
+        without bumping the version, and a stale cache would sample from a field the update no longer trains.
+        """
+        w = self.time_in.weight
+        seen = self._time_cache_weight
+        if seen is None or seen.device != w.device or seen.dtype != w.dtype or not torch.equal(seen, w):
+            self._time_cache, self._time_cache_weight = {}, w.detach().clone()
+        return self._time_cache
 
 
 def _plain_layers(net: nn.Module) -> list[Callable[[torch.Tensor], torch.Tensor]]:
