@@ -34,7 +34,8 @@ _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "a
 # Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275);
 # the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE let the action spread grow to 2-4
 # (3 seeds at 1M, zero-noise eval: HalfCheetah 3615 vs 2544, Walker2d 2813 vs 1441, Ant 295 vs -22).
-# Hopper keeps the ε-MSE: the velocity loss scored 933 there against 2251.
+# Hopper keeps the ε-MSE: the velocity loss scored 933 there against 2251. All measured before the sampler fix
+# of 159d0fa (rollouts used a stale time layer); the loss-weighting choice awaits a rerun with it.
 _FPO_TASK: dict[str, dict] = {
     "HalfCheetah-v5": {"activation": "silu", "loss_weighting": "velocity"},
     "Walker2d-v5": {"loss_weighting": "velocity"},
