@@ -72,10 +72,6 @@ class FPOPolicy(Policy):
         v = self.field.velocity_at(self.field.encode_obs(obs).unsqueeze(1), terms["pairs"])
         return cfm_loss(v, terms["target"], terms["weight"])
 
-    def cfm_losses(self, obs: torch.Tensor, action: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """ℓ_θ ``[B, N_mc]`` for the given pairs of each action."""
-        return self.losses(obs, self.cfm_terms(action, tau, eps))
-
     def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         action = self.sample(obs, self.sampling.noise)
         tau = self._draw_tau(obs.shape[0], obs.device)

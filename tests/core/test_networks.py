@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from fpo_core.networks import ACTIVATIONS, VelocityField
+from fpo_core.trainer import Trainer
+
+from .helpers import tiny_config
 
 
 @pytest.mark.parametrize("fused", [True, False])  # training's Adam is fused: it updates without bumping _version
@@ -37,10 +40,6 @@ def test_precomputed_pair_input_gives_the_same_velocity():
 
 def test_rollouts_sample_the_field_being_trained(tmp_path):
     """After real updates the sampler at the integrator's own τ grid is still the trained field."""
-    from fpo_core.trainer import Trainer
-
-    from .helpers import tiny_config
-
     trainer = Trainer(tiny_config(tmp_path / "run", algo="fpo"))
     trainer.train()  # several rollouts and updates: the sampler cached its time codes in the first
     field, k = trainer.policy.field, trainer.policy.sampling.num_steps

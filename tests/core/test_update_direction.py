@@ -14,7 +14,7 @@ def mean_cfm_loss(policy: FPOPolicy, obs, action, samples=4096) -> float:
     tau = torch.rand(1, samples, 1, generator=g)
     eps = torch.randn(1, samples, action.shape[-1], generator=g)
     with torch.no_grad():
-        return policy.cfm_losses(obs, action, tau, eps).mean().item()
+        return policy.losses(obs, policy.cfm_terms(action, tau, eps)).mean().item()
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
