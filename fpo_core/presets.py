@@ -31,11 +31,11 @@ _PER_ALGO: dict[str, dict] = {
 _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "actor_hidden": (64, 64)}
 
 
-# Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275);
-# the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE let the action spread grow to 2-4
-# (3 seeds at 1M, zero-noise eval: HalfCheetah 3615 vs 2544, Walker2d 2813 vs 1441, Ant 295 vs -22).
-# Hopper keeps the ε-MSE: the velocity loss scored 933 there against 2251. All measured before the sampler fix
-# of 159d0fa (rollouts used a stale time layer); the loss-weighting choice awaits a rerun with it.
+# Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275,
+# before the sampler fix of 159d0fa); the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE lets
+# the action spread grow to 1.6-4 (with the fix, 1M, zero-noise eval, seed 1: HalfCheetah 4763 vs 1327,
+# Walker2d 4578 vs 688; Ant before the fix, 3 seeds: 295 vs -22). Hopper keeps the ε-MSE: with the fix the two
+# tie at K = 10 (3 seeds: 1813 vs 2203 for the velocity loss) and the ε-MSE keeps more at K = 2 (947 vs 538).
 _FPO_TASK: dict[str, dict] = {
     "HalfCheetah-v5": {"activation": "silu", "loss_weighting": "velocity"},
     "Walker2d-v5": {"loss_weighting": "velocity"},
