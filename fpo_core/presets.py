@@ -34,7 +34,7 @@ _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "a
 # Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275,
 # before the sampler fix of 159d0fa); the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE lets
 # the action spread grow to 1.6-4 (with the fix, 1M, zero-noise eval, seed 1: HalfCheetah 4763 vs 1327,
-# Walker2d 4578 vs 688; Ant before the fix, 3 seeds: 295 vs -22). Hopper keeps the ε-MSE: with the fix the two
+# Walker2d 4578 vs 688; Ant, seeds 1-2: 215 and 192 vs -43 and -45). Hopper keeps the ε-MSE: with the fix the two
 # tie at K = 10 (3 seeds: 1813 vs 2203 for the velocity loss) and the ε-MSE keeps more at K = 2 (947 vs 538).
 _FPO_TASK: dict[str, dict] = {
     "HalfCheetah-v5": {"activation": "silu", "loss_weighting": "velocity"},
