@@ -154,6 +154,8 @@ class TrainConfig:
             (self.flow_target == "raw" or self.squash == "clip",
              "--flow-target executed trains on x₁ clipped into the action box, so it needs --squash clip"),
             (self.flow_target == "raw" or self.algo == "fpo", "--flow-target executed applies to --algo fpo only"),
+            (self.ent_coef == 0 or self.algo == "gaussian",
+             "--ent-coef applies to --algo gaussian only: flow policies have no closed-form entropy"),
             (self.torch_threads >= 0 and self.update_threads >= 0, "--torch-threads and --update-threads must be >= 0 (0 = automatic)"),
         ]
         for ok, message in checks:

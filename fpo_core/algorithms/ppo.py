@@ -14,8 +14,10 @@ from fpo_core.rollout import Batch
 
 def surrogate_loss(
     log_ratio: torch.Tensor, adv: torch.Tensor, clip: float, trust_region: Literal["ppo", "aspo"] = "ppo"
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Policy loss from ``log r [B, M]`` and advantages ``[B]``: each of the M ratios is trust-regioned, then averaged."""
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Policy loss from ``log r [B, M]`` and advantages ``[B]``: each of the M ratios is trust-regioned, then averaged.
+
+    The stats stay on the device (a ``.item()`` per minibatch would stall a GPU every step)."""
     ratio = log_ratio.exp()
     adv = adv.unsqueeze(-1).expand_as(ratio)
     clipped = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
@@ -27,10 +29,7 @@ def surrogate_loss(
     else:
         raise ValueError(f"unknown trust region {trust_region!r}: choose ppo or aspo")
     with torch.no_grad():
-        stats = {
-            "approx_kl": ((ratio - 1) - log_ratio).mean().item(),
-            "clipfrac": ((ratio - 1).abs() > clip).float().mean().item(),
-        }
+        stats = {"approx_kl": ((ratio - 1) - log_ratio).mean(), "clipfrac": ((ratio - 1).abs() > clip).float().mean()}
     return -objective.mean(), stats
 
 
@@ -53,6 +52,8 @@ class PPO:
         target_kl: float | None = None,
         comm: Comm | None = None,
     ):
+        if ent_coef and policy.kind != "gaussian":
+            raise ValueError("an entropy bonus needs a closed-form entropy: Gaussian policies only")
         self.policy, self.critic = policy, critic
         self.params = [*policy.parameters(), *critic.parameters()]
         self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5, fused=True)
@@ -60,45 +61,54 @@ class PPO:
         self.trust_region, self.vf_coef, self.ent_coef = trust_region, vf_coef, ent_coef
         self.max_grad_norm, self.norm_adv, self.target_kl = max_grad_norm, norm_adv, target_kl
         self.comm = comm
+        self.stat_names = ["policy_loss", "value_loss", "approx_kl", "clipfrac", *(["entropy"] if ent_coef else [])]
+        self._gradients = self.gradients  # the trainer swaps in a CUDA-graphed copy on a GPU
 
     def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, float]:
         n = len(batch)
         size = n // self.minibatches
-        totals: dict[str, float] = {}
+        keys = list(batch.extras)
+        total: torch.Tensor | None = None
         count = 0
         for _ in range(self.epochs):
             # one gather per epoch, then every minibatch is a view: 4-32x fewer indexing calls
             shuffled = batch.take(torch.randperm(n, generator=generator, device="cpu").to(batch.obs.device))
             for start in range(0, n, size):
-                stats = self._step(shuffled.take(slice(start, start + size)))
-                for k, v in stats.items():
-                    totals[k] = totals.get(k, 0.0) + v
+                mb = shuffled.take(slice(start, start + size))
+                stats = self._gradients(keys, mb.obs, mb.actions, mb.advantages, mb.returns, *mb.extras.values())
+                if self.comm is not None:
+                    self.comm.average_grads(self.params)
+                nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
+                self.optimizer.step()
+                total = stats.clone() if total is None else total + stats  # the graph's outputs are reused: copy
                 count += 1
             if self.target_kl is not None:
-                kl = self.comm.mean(stats["approx_kl"]) if self.comm else stats["approx_kl"]
+                kl = stats[self.stat_names.index("approx_kl")].item()
+                kl = self.comm.mean(kl) if self.comm else kl
                 if kl > self.target_kl:  # every rank takes the same decision
                     break
-        out = {k: v / count for k, v in totals.items()}
+        out = dict(zip(self.stat_names, (total / count).tolist()))
         var_y = batch.returns.var()
         out["explained_variance"] = float("nan") if var_y == 0 else (1 - (batch.returns - batch.values).var() / var_y).item()
         return out
 
-    def _step(self, mb: Batch) -> dict[str, float]:
-        obs, adv = mb.obs, mb.advantages
+    def gradients(self, keys: list[str], obs: torch.Tensor, actions: torch.Tensor, adv: torch.Tensor, returns: torch.Tensor,
+                  *extras: torch.Tensor) -> torch.Tensor:
+        """One minibatch's losses and gradients (left in ``.grad``); its stats as one tensor, ``stat_names`` order.
+
+        Pure tensor work on fixed shapes, so on a GPU the trainer replays it as a CUDA graph. The gradients are
+        set to ``None`` first, so backward writes them afresh (in a graph: into the same tensors every replay).
+        """
         if self.norm_adv and adv.numel() > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        pg_loss, stats = surrogate_loss(self.policy.log_ratio(obs, mb.actions, mb.extras), adv, self.clip, self.trust_region)
-        v_loss = 0.5 * (self.critic(obs) - mb.returns).square().mean()
+        log_ratio = self.policy.log_ratio(obs, actions, dict(zip(keys, extras)))
+        pg_loss, stats = surrogate_loss(log_ratio, adv, self.clip, self.trust_region)
+        v_loss = 0.5 * (self.critic(obs) - returns).square().mean()
         loss = pg_loss + self.vf_coef * v_loss
-        entropy = self.policy.entropy(obs) if self.ent_coef else None
-        if entropy is not None:
-            loss = loss - self.ent_coef * entropy.mean()
-            stats["entropy"] = entropy.mean().item()
+        if self.ent_coef:
+            entropy = self.policy.entropy(obs).mean()
+            loss = loss - self.ent_coef * entropy
+            stats["entropy"] = entropy.detach()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.comm is not None:
-            self.comm.average_grads(self.params)
-        nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
-        self.optimizer.step()
-        stats.update(policy_loss=pg_loss.item(), value_loss=v_loss.item())
-        return stats
+        return torch.stack([pg_loss.detach(), v_loss.detach(), *stats.values()])

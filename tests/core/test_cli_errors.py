@@ -27,6 +27,7 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--num-minibatches", "3"], "must divide the batch"),
         (["train", "--flow-target", "executed"], "needs --squash clip"),
         (["train", "--algo", "gaussian", "--squash", "clip", "--flow-target", "executed"], "--algo fpo only"),
+        (["train", "--algo", "fpo", "--ent-coef", "0.01"], "--ent-coef applies to --algo gaussian only"),
         (["eval", "no/such/run"], "does not exist"),
         (["train", "--config", "missing.yaml"], "config file missing.yaml does not exist"),
     ],
