@@ -1,6 +1,6 @@
 """Training throughput on one machine: the random-action ceiling vs Gaussian PPO vs FPO.
 
-    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset] [--device cpu]
+    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset] [--device cpu] [--no-cuda-graphs]
 
 Prints a markdown table (env steps/s, rollout and update milliseconds per 1k steps; medians over
 interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the ``TrainConfig`` defaults'
@@ -57,6 +57,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads while collecting (TrainConfig.torch_threads)")
     p.add_argument("--update-threads", type=int, default=0, help="torch threads while updating (0 = all cores)")
     p.add_argument("--device", default="cpu", help="torch device for the networks and updates (the envs stay on the CPU)")
+    p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
+                   help="on a CUDA device, replay the rollout step and the update's gradients as CUDA graphs")
     p.add_argument("--preset", action="store_true", help="start each algorithm from its per-task preset, as fpo train does")
     args = p.parse_args()
     presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}
@@ -71,7 +73,8 @@ def main() -> None:
         for algo in ("gaussian", "fpo"):
             cfg = TrainConfig(**presets[algo], env_id=args.env_id, algo=algo, total_steps=10**9, run_dir=Path(tmp) / algo,
                               progress=False, tensorboard=False, eval_episodes=0,
-                              torch_threads=args.threads, update_threads=args.update_threads, device=args.device)
+                              torch_threads=args.threads, update_threads=args.update_threads, device=args.device,
+                              cuda_graphs=args.cuda_graphs)
             trainers[algo] = Trainer(cfg)
             trainers[algo].update(trainers[algo].collect())  # warm-up
         for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
@@ -85,7 +88,8 @@ def main() -> None:
     ceiling, gauss, fpo = rows[0][1]["sps"], rows[1][1]["sps"], rows[2][1]["sps"]
     print(f"{args.env_id}{' (presets)' if args.preset else ''}, {base.num_envs} envs × {base.num_steps} steps per rollout, "
           f"rollout threads {torch.get_num_threads()}, "
-          f"update threads {trainers['fpo'].update_threads}, device {args.device}, medians of {args.repeats} interleaved repeats\n")
+          f"update threads {trainers['fpo'].update_threads}, device {args.device}"
+          f"{' (CUDA graphs)' if args.cuda_graphs and args.device.startswith('cuda') else ''}, medians of {args.repeats} interleaved repeats\n")
     print("| row | env steps/s | rollout ms / 1k steps | update ms / 1k steps |")
     print("|---|---:|---:|---:|")
     for name, r in rows:

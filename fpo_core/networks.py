@@ -122,8 +122,11 @@ class VelocityField(nn.Module):
 
         It compares the weight's values, not its ``_version``: a fused optimiser step updates weights in place
         without bumping the version, and a stale cache would sample from a field the update no longer trains.
+        While a CUDA graph is captured the codes are computed inside it (fresh on every replay), never cached.
         """
         w = self.time_in.weight
+        if w.is_cuda and torch.cuda.is_current_stream_capturing():
+            return {}
         seen = self._time_cache_weight
         if seen is None or seen.device != w.device or seen.dtype != w.dtype or not torch.equal(seen, w):
             self._time_cache, self._time_cache_weight = {}, w.detach().clone()
@@ -164,4 +167,5 @@ class GaussianActor(nn.Module):
 
     def distribution(self, obs: torch.Tensor) -> torch.distributions.Normal:
         mean = self.mean(obs)
-        return torch.distributions.Normal(mean, self.log_std.exp().expand_as(mean))
+        # no argument validation: its checks read values back to the host (a sync per call on a GPU)
+        return torch.distributions.Normal(mean, self.log_std.exp().expand_as(mean), validate_args=False)

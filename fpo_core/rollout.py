@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
+import numpy as np
 import torch
 
 
@@ -29,22 +31,30 @@ class Batch:
 
 class RolloutBuffer:
     """``[T, N, ...]`` storage for one rollout; observations are stored already normalised, so
-    the statistics used for a batch are frozen with it (the FPO ratio is 1 at θ = θold)."""
+    the statistics used for a batch are frozen with it (the FPO ratio is 1 at θ = θold).
+
+    Rewards and dones come from the envs on the host and stay there until ``finish`` moves them to the
+    device in one copy each (not two small copies per step). A batch views this storage: it is valid
+    until the next rollout.
+    """
 
     def __init__(self, num_steps: int, num_envs: int, obs_dim: int, act_dim: int, device: torch.device):
         shape = (num_steps, num_envs)
+        self.device = device
         self.obs = torch.zeros(*shape, obs_dim, device=device)
         self.actions = torch.zeros(*shape, act_dim, device=device)
-        self.rewards = torch.zeros(shape, device=device)
-        self.dones = torch.zeros(shape, device=device)
         self.values = torch.zeros(shape, device=device)
+        self.rewards = np.zeros(shape, dtype=np.float32)
+        self.dones = np.zeros(shape, dtype=np.float32)
         self.extras: dict[str, torch.Tensor] = {}
         self.step = 0
+        self.gae: Callable[..., torch.Tensor] = gae  # the trainer swaps in a CUDA-graphed copy on a GPU
 
-    def add(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, done: torch.Tensor, value: torch.Tensor,
+    def add(self, obs: torch.Tensor, action: torch.Tensor, reward: np.ndarray, done: np.ndarray, value: torch.Tensor,
             extras: dict[str, torch.Tensor]) -> None:
         t = self.step
-        self.obs[t], self.actions[t], self.rewards[t], self.dones[t], self.values[t] = obs, action, reward, done, value
+        self.obs[t], self.actions[t], self.values[t] = obs, action, value
+        self.rewards[t], self.dones[t] = reward, done
         for k, v in extras.items():
             if k not in self.extras:
                 self.extras[k] = torch.zeros(self.obs.shape[0], *v.shape, dtype=v.dtype, device=v.device)
@@ -54,7 +64,8 @@ class RolloutBuffer:
     def finish(self, last_value: torch.Tensor, gamma: float, lam: float) -> Batch:
         """GAE(γ, λ). ``dones[t]`` means the episode ended at step t, so step t+1 starts a new one;
         truncated episodes already had ``γ·V(final obs)`` added to their last reward."""
-        adv = gae(self.rewards, self.values, self.dones, last_value, gamma, lam)
+        rewards, dones = (torch.as_tensor(x, device=self.device) for x in (self.rewards, self.dones))
+        adv = self.gae(rewards, self.values, dones, last_value, gamma, lam)
         self.step = 0
         flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
         return Batch(flat(self.obs), flat(self.actions), flat(self.values), flat(adv), flat(adv + self.values),

@@ -20,6 +20,7 @@ from fpo_core.algorithms import build_policy
 from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
+from fpo_core.cuda_graph import graphed
 from fpo_core.device import resolve_device
 from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
@@ -33,7 +34,7 @@ from fpo_core.rollout import RolloutBuffer
 log = logging.getLogger("fpo")
 # run_dir: where the run lives now (it may have been moved, or copied back from another machine)
 RESUME_OVERRIDABLE = ("run_dir", "total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard",
-                      "torch_threads", "update_threads")
+                      "torch_threads", "update_threads", "device", "cuda_graphs")
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
@@ -89,6 +90,10 @@ class Trainer:
         self.ppo = PPO(self.policy, self.critic, cfg.learning_rate, cfg.clip_coef, cfg.update_epochs, cfg.num_minibatches,
                        cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl, comm)
         self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device)
+        use_graphs = cfg.cuda_graphs and self.device.type == "cuda" and comm is None  # all-reduces stay eager
+        self._policy_step = graphed(self.policy_step, use_graphs)
+        self.ppo._gradients = graphed(self.ppo.gradients, use_graphs)
+        self.buffer.gae = graphed(self.buffer.gae, use_graphs)
         self.global_step = 0
         self.iteration = 0
         self.elapsed = 0.0
@@ -146,25 +151,17 @@ class Trainer:
         cfg, dev = self.cfg, self.device
         for _ in range(cfg.num_steps):
             obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
-            if cfg.obs_norm:
-                self.update_obs_norm(obs)
-            obs_n = self.obs_norm(obs)
-            action, extras = self.policy.act(obs_n)
-            if cfg.flow_target == "executed":  # learn from the action the env ran, not the sample past the box
-                action = action.clamp(self.low, self.high)
-            value = self.critic(obs_n)
-            env_action = squash(action, self.low, self.high, cfg.squash).cpu().numpy()
-            self.next_obs, reward, term, trunc, info = self.envs.step(env_action)
+            obs_n, action, extras, value, env_action = self._policy_step(obs)
+            self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
             done = term | trunc
             reward = reward * cfg.reward_scale
             if cfg.reward_norm:
                 reward = self.reward_scaler(reward, done)
-            reward = torch.as_tensor(reward, dtype=torch.float32, device=dev)
             cut = trunc & ~term
             if cut.any():
-                final = np.stack(info["final_obs"][cut]).astype(np.float32)
-                reward[torch.as_tensor(cut, device=dev)] += cfg.gamma * self.critic(self.obs_norm(torch.as_tensor(final, device=dev)))
-            self.buffer.add(obs_n, action, reward, torch.as_tensor(done, dtype=torch.float32, device=dev), value, extras)
+                final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=dev)
+                reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
+            self.buffer.add(obs_n, action, reward, done, value, extras)
             if "_episode" in info:
                 self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
@@ -172,6 +169,20 @@ class Trainer:
         batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
+
+    def policy_step(self, obs: torch.Tensor) -> tuple:
+        """One vector step's tensor work: fold ``obs`` into the normaliser, then normalise, act, value and squash.
+
+        Pure tensor work on fixed shapes (replayed as a CUDA graph on a GPU); the caller copies what it keeps.
+        """
+        cfg = self.cfg
+        if cfg.obs_norm:
+            self.update_obs_norm(obs)
+        obs_n = self.obs_norm(obs)
+        action, extras = self.policy.act(obs_n)
+        if cfg.flow_target == "executed":  # learn from the action the env ran, not the sample past the box
+            action = action.clamp(self.low, self.high)
+        return obs_n, action, extras, self.critic(obs_n), squash(action, self.low, self.high, cfg.squash)
 
     def update(self, batch, generator: torch.Generator | None = None) -> dict[str, float]:
         """One PPO update, on every core this process may use: the envs are idle meanwhile."""

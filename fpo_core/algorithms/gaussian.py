@@ -24,7 +24,7 @@ class GaussianPolicy(Policy):
 
     def act(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         dist = self.actor.distribution(obs)
-        action = dist.sample()
+        action = dist.rsample()  # μ + σ·ε: sample() calls torch.normal, whose σ ≥ 0 check syncs (no CUDA graph)
         return action, {"logp": dist.log_prob(action).sum(-1)}
 
     def log_ratio(self, obs: torch.Tensor, action: torch.Tensor, extras: dict[str, torch.Tensor]) -> torch.Tensor:
