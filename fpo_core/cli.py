@@ -55,7 +55,7 @@ def train(argv: list[str]) -> int:
 
 def format_summary(s: dict) -> str:
     lines = [f"run directory : {s['run_dir']}", f"checkpoint    : {s['checkpoint']}",
-             f"env steps     : {s['global_step']:,} at {s['steps_per_s']:,.0f} steps/s"]
+             f"env steps     : {s['global_step']:,} at {s['steps_per_s']:,.0f} steps/s on {s['device']}"]
     if "eval_before" in s:
         lines.append("eval return   : before {:.1f} ± {:.1f}".format(*s["eval_before"]) +
                      (" → after {:.1f} ± {:.1f}".format(*s["eval_after"]) if "eval_after" in s else ""))

@@ -39,7 +39,8 @@ class TrainConfig:
     run_dir: Optional[Path] = None
     """Where checkpoints, metrics and plots go; default ``runs/<env>__<algo>__s<seed>``."""
     resume: bool = False
-    """Continue the run in ``run_dir`` from its latest checkpoint (its saved config wins)."""
+    """Continue the run in ``run_dir`` from its latest checkpoint. Its saved config wins, except what may differ between
+    machines and sessions, which this command sets: run_dir, total_steps, device, cuda_graphs, threads, logging."""
     device: str = "cpu"
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
     cuda_graphs: bool = True

@@ -50,8 +50,13 @@ class GraphedCall:
             return out
         self.inputs = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self.outputs = self.fn(*self.inputs)
+        try:
+            with torch.cuda.graph(graph):
+                self.outputs = self.fn(*self.inputs)
+        except RuntimeError as e:  # torch's own error names the CUDA call, not what to do
+            name = getattr(self.fn, "__qualname__", repr(self.fn))
+            raise RuntimeError(f"capturing {name} as a CUDA graph failed (it synchronised with the host or changed "
+                               f"shape); run with --no-cuda-graphs, or make it pure tensor work: {e}") from e
         self.graph = graph
         graph.replay()  # capture records without running: this call's work happens here
         return self.outputs

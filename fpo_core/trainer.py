@@ -20,7 +20,7 @@ from fpo_core.algorithms import build_policy
 from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
-from fpo_core.cuda_graph import graphed
+from fpo_core.cuda_graph import GraphedCall, graphed
 from fpo_core.device import resolve_device
 from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
@@ -273,6 +273,7 @@ class Trainer:
             "checkpoint": str(self.run_dir / LATEST),
             "global_step": self.global_step,
             "steps_per_s": (self.global_step - start_step) / wall if wall > 0 else float("nan"),
+            "device": str(self.device) + (" (CUDA graphs)" if isinstance(self._policy_step, GraphedCall) else ""),
             "train_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
         }
         if lead:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from fpo_core.checkpoint import LoadedPolicy, load_checkpoint
+from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.trainer import Trainer
 
 from .helpers import tiny_config
@@ -86,3 +86,15 @@ def test_a_moved_run_resumes_where_it_now_lives(tmp_path):
     assert not (tmp_path / "old").exists(), "nothing may be written to the run's old location"
     ckpt = load_checkpoint(tmp_path / "new")
     assert ckpt["global_step"] == 512 and Path(ckpt["config"]["run_dir"]) == tmp_path / "new"
+
+
+def test_a_gpu_run_resumes_on_a_machine_without_one(tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, total_steps=256)).train()
+    ckpt = load_checkpoint(run)
+    ckpt["config"]["device"] = "cuda"  # as if trained on a GPU machine and copied here
+    save_checkpoint(run / LATEST, {k: v for k, v in ckpt.items() if k not in ("format", "version")})
+    resumed = Trainer(tiny_config(run, total_steps=512, resume=True, device="cpu"))  # the device comes from this command
+    assert resumed.device.type == "cpu" and resumed.global_step == 256
+    resumed.train()
+    assert load_checkpoint(run)["global_step"] == 512
