@@ -19,9 +19,9 @@ class GraphedCall:
     The warm-up calls are real calls whose results are returned, so nothing has to be undone. After
     capture the tensor arguments are copied into static inputs (other arguments are constants of the
     graph and must not change) and the same output tensors are returned every call: copy what must
-    outlive the next call. ``fn`` must be pure tensor work (no host sync,
-    no Python branch on tensor values) with the same shapes every call, and must update state in
-    place (parameters, normaliser buffers), so every replay sees the current values.
+    outlive the next call. ``fn`` must be pure tensor work (no host sync, no Python branch on tensor
+    values) with the same shapes every call, and must update state in place (parameters, normaliser
+    buffers), so every replay sees the current values.
     """
 
     def __init__(self, fn: Callable[..., Any], warmup: int = 2):

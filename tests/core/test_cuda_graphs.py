@@ -27,18 +27,17 @@ def close(*trainers: Trainer) -> None:
 
 def test_graphed_rollouts_match_eager(tmp_path):
     graphed, eager = twins(tmp_path, algo="fpo", init_noise="zero")  # zero x₀: the actions are deterministic
-    for _ in range(3):  # 96 vector steps: two eager warm-ups, the capture, then replays
+    for _ in range(4):  # the step graph is captured in the first rollout, GAE's in the third
         b_g, b_e = graphed.collect(), eager.collect()
-        torch.testing.assert_close(b_g.actions, b_e.actions, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(b_g.obs, b_e.obs, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(b_g.values, b_e.values, rtol=1e-5, atol=1e-6)
+        for name in ("actions", "obs", "values", "advantages"):
+            torch.testing.assert_close(getattr(b_g, name), getattr(b_e, name), rtol=1e-5, atol=1e-6, msg=name)
     torch.testing.assert_close(graphed.obs_norm.mean, eager.obs_norm.mean)
     torch.testing.assert_close(graphed.obs_norm.count, eager.obs_norm.count)
-    assert graphed._policy_step.graph is not None
+    assert graphed._policy_step.graph is not None and graphed.buffer.gae.graph is not None
     close(graphed, eager)
 
 
-@pytest.mark.parametrize("algo", ["fpo", "gaussian"])
+@pytest.mark.parametrize("algo", ["fpo", "gaussian", "dppo"])
 def test_graphed_updates_match_eager(tmp_path, algo):
     graphed, eager = twins(tmp_path, algo=algo)
     for it in range(3):  # 4 minibatch steps per update: warm-ups and capture in the first, replays after
@@ -53,7 +52,7 @@ def test_graphed_updates_match_eager(tmp_path, algo):
     close(graphed, eager)
 
 
-@pytest.mark.parametrize("algo", ["fpo", "gaussian"])
+@pytest.mark.parametrize("algo", ["fpo", "gaussian", "dppo"])
 def test_graphed_sampling_draws_fresh_noise(tmp_path, algo):
     trainer = Trainer(tiny_config(tmp_path / "run", algo=algo, device="cuda"))  # random x₀ / Gaussian noise
     obs = torch.randn(trainer.cfg.num_envs, trainer.spec.obs_dim, device="cuda")
