@@ -3,8 +3,7 @@
 Lightly tuned: FPO's activation per task from 1M-step runs, a one-seed, one-change-at-a-time
 sweep of 16 FPO variants on Hopper that found nothing clearly better than the preset, the
 loss weighting on all four tasks and the ratio with its trust region on Ant at 3 seeds (all in
-docs/BENCHMARKS.md); the Gaussian's and
-DPPO's values are unswept here. The MuJoCo locomotion values follow
+docs/BENCHMARKS.md); the Gaussian's and DPPO's values are unswept here. The MuJoCo locomotion values follow
 CleanRL's ``ppo_continuous_action.py`` (batch 2048, lr 3e-4 annealed, 10 epochs, 32 minibatches,
 γ 0.99, λ 0.95, 64-64 tanh, observation and reward normalisation, no entropy bonus), collected by
 8 envs × 256 steps instead of 1 × 2048 so flow sampling runs batched. Flow policies keep the FPO
