@@ -58,7 +58,7 @@ def main() -> None:
     p.add_argument("--update-threads", type=int, default=0, help="torch threads while updating (0 = all cores)")
     p.add_argument("--device", default="cpu", help="torch device for the networks and updates (the envs stay on the CPU)")
     p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
-                   help="on a CUDA device, replay the rollout step and the update's gradients as CUDA graphs")
+                   help="on a CUDA device, replay the rollout step, the update's gradients and GAE as CUDA graphs")
     p.add_argument("--preset", action="store_true", help="start each algorithm from its per-task preset, as fpo train does")
     args = p.parse_args()
     presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}

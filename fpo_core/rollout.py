@@ -8,6 +8,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from fpo_core.cuda_graph import graphed
+
 
 @dataclass
 class Batch:
@@ -38,7 +40,8 @@ class RolloutBuffer:
     until the next rollout.
     """
 
-    def __init__(self, num_steps: int, num_envs: int, obs_dim: int, act_dim: int, device: torch.device):
+    def __init__(self, num_steps: int, num_envs: int, obs_dim: int, act_dim: int, device: torch.device,
+                 cuda_graphs: bool = False):
         shape = (num_steps, num_envs)
         self.device = device
         self.obs = torch.zeros(*shape, obs_dim, device=device)
@@ -48,7 +51,7 @@ class RolloutBuffer:
         self.dones = np.zeros(shape, dtype=np.float32)
         self.extras: dict[str, torch.Tensor] = {}
         self.step = 0
-        self.gae: Callable[..., torch.Tensor] = gae  # the trainer swaps in a CUDA-graphed copy on a GPU
+        self.gae: Callable[..., torch.Tensor] = graphed(gae, cuda_graphs)
 
     def add(self, obs: torch.Tensor, action: torch.Tensor, reward: np.ndarray, done: np.ndarray, value: torch.Tensor,
             extras: dict[str, torch.Tensor]) -> None:

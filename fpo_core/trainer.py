@@ -20,7 +20,7 @@ from fpo_core.algorithms import build_policy
 from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
-from fpo_core.cuda_graph import GraphedCall, graphed
+from fpo_core.cuda_graph import graphed
 from fpo_core.device import resolve_device
 from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
@@ -87,13 +87,12 @@ class Trainer:
         self.reward_scaler = ReturnScaler(cfg.num_envs, cfg.gamma)
         self.policy = build_policy(cfg, s.obs_dim, s.act_dim).to(self.device)
         self.critic = Critic(s.obs_dim, cfg.critic_hidden, cfg.activation).to(self.device)
+        self.cuda_graphs = cfg.cuda_graphs and self.device.type == "cuda" and comm is None  # all-reduces stay eager
         self.ppo = PPO(self.policy, self.critic, cfg.learning_rate, cfg.clip_coef, cfg.update_epochs, cfg.num_minibatches,
-                       cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl, comm)
-        self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device)
-        use_graphs = cfg.cuda_graphs and self.device.type == "cuda" and comm is None  # all-reduces stay eager
-        self._policy_step = graphed(self.policy_step, use_graphs)
-        self.ppo._gradients = graphed(self.ppo.gradients, use_graphs)
-        self.buffer.gae = graphed(self.buffer.gae, use_graphs)
+                       cfg.trust_region, cfg.vf_coef, cfg.ent_coef, cfg.max_grad_norm, cfg.norm_adv, cfg.target_kl, comm,
+                       self.cuda_graphs)
+        self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device, self.cuda_graphs)
+        self._policy_step = graphed(self.policy_step, self.cuda_graphs)
         self.global_step = 0
         self.iteration = 0
         self.elapsed = 0.0
@@ -273,7 +272,7 @@ class Trainer:
             "checkpoint": str(self.run_dir / LATEST),
             "global_step": self.global_step,
             "steps_per_s": (self.global_step - start_step) / wall if wall > 0 else float("nan"),
-            "device": str(self.device) + (" (CUDA graphs)" if isinstance(self._policy_step, GraphedCall) else ""),
+            "device": str(self.device) + (" (CUDA graphs)" if self.cuda_graphs else ""),
             "train_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
         }
         if lead:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from fpo_core.algorithms.base import Policy
+from fpo_core.cuda_graph import graphed
 from fpo_core.distributed import Comm
 from fpo_core.rollout import Batch
 
@@ -51,6 +52,7 @@ class PPO:
         norm_adv: bool = True,
         target_kl: float | None = None,
         comm: Comm | None = None,
+        cuda_graphs: bool = False,
     ):
         if ent_coef and policy.kind != "gaussian":
             raise ValueError("an entropy bonus needs a closed-form entropy: Gaussian policies only")
@@ -62,7 +64,7 @@ class PPO:
         self.max_grad_norm, self.norm_adv, self.target_kl = max_grad_norm, norm_adv, target_kl
         self.comm = comm
         self.stat_names = ["policy_loss", "value_loss", "approx_kl", "clipfrac", *(["entropy"] if ent_coef else [])]
-        self._gradients = self.gradients  # the trainer swaps in a CUDA-graphed copy on a GPU
+        self._gradients = graphed(self.gradients, cuda_graphs)
 
     def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, float]:
         n = len(batch)
@@ -96,7 +98,7 @@ class PPO:
                   *extras: torch.Tensor) -> torch.Tensor:
         """One minibatch's losses and gradients (left in ``.grad``); its stats as one tensor, ``stat_names`` order.
 
-        Pure tensor work on fixed shapes, so on a GPU the trainer replays it as a CUDA graph. The gradients are
+        Pure tensor work on fixed shapes, so with ``cuda_graphs`` it is replayed as a CUDA graph. The gradients are
         set to ``None`` first, so backward writes them afresh (in a graph: into the same tensors every replay).
         """
         if self.norm_adv and adv.numel() > 1:
