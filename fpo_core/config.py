@@ -56,6 +56,10 @@ class TrainConfig:
     """Parallel environments (``gymnasium.vector.SyncVectorEnv`` unless ``async_envs``)."""
     async_envs: bool = False
     """Step environments in subprocesses (pays off only with many cores and slow physics)."""
+    env_groups: int = 1
+    """Split the envs into this many equal groups that take turns, so that with ``--device cuda`` the GPU
+    samples one group's actions while the CPU steps another group's physics (2 hides the sampling; on
+    the CPU, where nothing runs meanwhile, more groups only add per-call overhead)."""
     num_steps: int = 64
     """Steps per environment per rollout; the batch is ``num_envs × num_steps``."""
     gamma: float = 0.99
@@ -143,6 +147,8 @@ class TrainConfig:
             (self.clip_coef is not None and self.clip_coef > 0, f"--clip-coef must be > 0, got {self.clip_coef}"),
             (self.total_steps > 0, f"--total-steps must be > 0, got {self.total_steps}"),
             (self.num_envs >= 1 and self.num_steps >= 1, "--num-envs and --num-steps must be >= 1"),
+            (self.env_groups >= 1 and self.num_envs % self.env_groups == 0,
+             f"--env-groups ({self.env_groups}) must be >= 1 and divide --num-envs ({self.num_envs})"),
             (self.num_minibatches >= 1 and self.batch_size % self.num_minibatches == 0,
              f"--num-minibatches ({self.num_minibatches}) must divide the batch num_envs*num_steps ({self.batch_size})"),
             (self.update_epochs >= 1, f"--update-epochs must be >= 1, got {self.update_epochs}"),

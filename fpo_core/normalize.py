@@ -58,8 +58,9 @@ class ReturnScaler(nn.Module):
         self.register_buffer("ret", torch.zeros(num_envs, dtype=torch.float64))
         self.register_buffer("stats", torch.tensor([0.0, 0.0, 0.0], dtype=torch.float64))  # count, mean, M2
 
-    def forward(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
-        ret, stats = self.ret.numpy(), self.stats.numpy()
+    def forward(self, reward: np.ndarray, done: np.ndarray, envs: slice = slice(None)) -> np.ndarray:
+        """Scale one step's rewards of the envs ``envs`` selects (all by default)."""
+        ret, stats = self.ret.numpy()[envs], self.stats.numpy()
         ret *= self.gamma
         ret += reward
         n, mean, m2 = stats

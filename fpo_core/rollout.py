@@ -50,26 +50,26 @@ class RolloutBuffer:
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.dones = np.zeros(shape, dtype=np.float32)
         self.extras: dict[str, torch.Tensor] = {}
-        self.step = 0
         self.gae: Callable[..., torch.Tensor] = graphed(gae, cuda_graphs)
 
-    def add(self, obs: torch.Tensor, action: torch.Tensor, reward: np.ndarray, done: np.ndarray, value: torch.Tensor,
-            extras: dict[str, torch.Tensor]) -> None:
-        t = self.step
-        self.obs[t], self.actions[t], self.values[t] = obs, action, value
-        self.rewards[t], self.dones[t] = reward, done
+    def add_policy(self, t: int, envs: slice, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
+                   extras: dict[str, torch.Tensor]) -> None:
+        """What the policy computed at step ``t`` for the envs ``envs`` selects."""
+        self.obs[t, envs], self.actions[t, envs], self.values[t, envs] = obs, action, value
         for k, v in extras.items():
             if k not in self.extras:
-                self.extras[k] = torch.zeros(self.obs.shape[0], *v.shape, dtype=v.dtype, device=v.device)
-            self.extras[k][t] = v
-        self.step += 1
+                self.extras[k] = torch.zeros(*self.values.shape, *v.shape[1:], dtype=v.dtype, device=v.device)
+            self.extras[k][t, envs] = v
+
+    def add_env(self, t: int, envs: slice, reward: np.ndarray, done: np.ndarray) -> None:
+        """What those envs returned for step ``t``'s actions."""
+        self.rewards[t, envs], self.dones[t, envs] = reward, done
 
     def finish(self, last_value: torch.Tensor, gamma: float, lam: float) -> Batch:
         """GAE(γ, λ). ``dones[t]`` means the episode ended at step t, so step t+1 starts a new one;
         truncated episodes already had ``γ·V(final obs)`` added to their last reward."""
         rewards, dones = (torch.as_tensor(x, device=self.device) for x in (self.rewards, self.dones))
         adv = self.gae(rewards, self.values, dones, last_value, gamma, lam)
-        self.step = 0
         flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
         return Batch(flat(self.obs), flat(self.actions), flat(self.values), flat(adv), flat(adv + self.values),
                      {k: flat(v) for k, v in self.extras.items()})

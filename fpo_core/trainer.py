@@ -10,6 +10,7 @@ import random
 import time
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,9 +22,9 @@ from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
-from fpo_core.device import resolve_device
+from fpo_core.device import resolve_device, to_host
 from fpo_core.distributed import Comm
-from fpo_core.envs import make_vec_env
+from fpo_core.envs import EnvGroups
 from fpo_core.errors import UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
@@ -34,7 +35,7 @@ from fpo_core.rollout import RolloutBuffer
 log = logging.getLogger("fpo")
 # run_dir: where the run lives now (it may have been moved, or copied back from another machine)
 RESUME_OVERRIDABLE = ("run_dir", "total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard",
-                      "torch_threads", "update_threads", "device", "cuda_graphs")
+                      "torch_threads", "update_threads", "device", "cuda_graphs", "env_groups")
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
@@ -79,8 +80,8 @@ class Trainer:
             _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
-        self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
-        s = self.spec
+        self.envs = EnvGroups(cfg.env_id, cfg.num_envs, cfg.env_groups, cfg.async_envs)
+        self.spec = s = self.envs.spec
         self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
         self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)
         self.obs_norm = RunningNorm(s.obs_dim).to(self.device)
@@ -101,7 +102,7 @@ class Trainer:
             self._restore(ckpt)
         if self.rank > 0:  # own exploration noise and environments on every rank
             self._seed(cfg.seed + 1000 * self.rank + 7919 * self.iteration)
-        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
+        self.next_obs = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
 
     # ---- state -------------------------------------------------------------------------------
     def _seed(self, seed: int) -> None:
@@ -146,28 +147,49 @@ class Trainer:
     # ---- the loop ----------------------------------------------------------------------------
     @torch.no_grad()
     def collect(self):
-        """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch."""
-        cfg, dev = self.cfg, self.device
-        for _ in range(cfg.num_steps):
-            obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
-            obs_n, action, extras, value, env_action = self._policy_step(obs)
-            self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
-            done = term | trunc
-            reward = reward * cfg.reward_scale
-            if cfg.reward_norm:
-                reward = self.reward_scaler(reward, done)
-            cut = trunc & ~term
-            if cut.any():
-                final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=dev)
-                reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
-            self.buffer.add(obs_n, action, reward, done, value, extras)
-            if "_episode" in info:
-                self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
+        """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch.
+
+        The env groups take turns, and each group's actions are asked for before the previous group's physics
+        runs: on a GPU, which computes them while the host goes on, two groups hide the sampling behind physics.
+        """
+        cfg, groups = self.cfg, len(self.envs.groups)
+        in_flight: deque[tuple[int, int, Callable[[], np.ndarray]]] = deque()
+        for t in range(cfg.num_steps):
+            for g in range(groups):
+                in_flight.append((t, g, self._act(t, g)))
+                if len(in_flight) == groups:  # the oldest group's actions are due (with one group: this one's)
+                    self._step_envs(*in_flight.popleft())
+        while in_flight:
+            self._step_envs(*in_flight.popleft())
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
-        last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
-        batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
+        next_obs = torch.as_tensor(np.concatenate(self.next_obs), dtype=torch.float32, device=self.device)
+        batch = self.buffer.finish(self.critic(self.obs_norm(next_obs)), cfg.gamma, cfg.gae_lambda)
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
+
+    def _act(self, t: int, g: int) -> Callable[[], np.ndarray]:
+        """Group ``g``'s policy step at rollout step ``t``, into the buffer; returns the wait for its env actions."""
+        obs = torch.as_tensor(self.next_obs[g], dtype=torch.float32, device=self.device)
+        obs_n, action, extras, value, env_action = self._policy_step(obs)
+        actions = to_host(env_action)  # queued first: it is what the host will wait for
+        self.buffer.add_policy(t, self.envs.slices[g], obs_n, action, value, extras)
+        return actions
+
+    def _step_envs(self, t: int, g: int, actions: Callable[[], np.ndarray]) -> None:
+        """Step group ``g``'s envs with its actions of rollout step ``t`` and store what they return."""
+        cfg, envs = self.cfg, self.envs.slices[g]
+        self.next_obs[g], reward, term, trunc, info = self.envs.groups[g].step(actions())
+        done = term | trunc
+        reward = reward * cfg.reward_scale
+        if cfg.reward_norm:
+            reward = self.reward_scaler(reward, done, envs)
+        cut = trunc & ~term
+        if cut.any():
+            final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=self.device)
+            reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
+        self.buffer.add_env(t, envs, reward, done)
+        if "_episode" in info:
+            self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
 
     def policy_step(self, obs: torch.Tensor) -> tuple:
         """One vector step's tensor work: fold ``obs`` into the normaliser, then normalise, act, value and squash.
