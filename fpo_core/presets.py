@@ -38,8 +38,8 @@ _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "a
 # tie at K = 10 (3 seeds: 1813 vs 2203 for the velocity loss) and the ε-MSE keeps more at K = 2 (947 vs 538).
 # Ant also takes FPO++'s ASPO trust region (with the mean ratio): 3 seeds, 1M, zero-noise eval 1325 ± 360 and
 # training return 1275 against 251 and 217 with PPO clipping (the Gaussian: 1154, 898; ASPO with the per-sample
-# ratio: 1134, 528). On Walker2d and Hopper the per-sample ratio with ASPO learns more slowly (seed 1: 1711 vs
-# 4578, 865 vs 1284; ASPO with the mean ratio is untried there), so only Ant takes ASPO.
+# ratio: 1134, 528). On Walker2d and Hopper ASPO learns more slowly, with the per-sample ratio (seed 1: 1711 vs
+# 4578, 865 vs 1284) and with the mean ratio (3262, 740), so only Ant takes ASPO.
 _FPO_TASK: dict[str, dict] = {
     "HalfCheetah-v5": {"activation": "silu", "loss_weighting": "velocity"},
     "Walker2d-v5": {"loss_weighting": "velocity"},
