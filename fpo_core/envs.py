@@ -112,8 +112,8 @@ class EnvGroups:
     """
 
     def __init__(self, env_id: str, num_envs: int, groups: int = 1, asynchronous: bool = False):
-        if groups < 1 or num_envs % groups:
-            raise UsageError(f"--env-groups ({groups}) must be >= 1 and divide --num-envs ({num_envs})")
+        if groups < 1 or num_envs % groups:  # TrainConfig.validate words this for the CLI
+            raise ValueError(f"{num_envs} envs do not split into {groups} equal groups")
         self.size = num_envs // groups
         made = [make_vec_env(env_id, self.size, asynchronous) for _ in range(groups)]
         self.groups = [envs for envs, _ in made]
