@@ -31,8 +31,8 @@ _PER_ALGO: dict[str, dict] = {
 _HIDDEN_GOAL: dict = {"num_envs": 16, "num_steps": 128, "num_minibatches": 8, "actor_hidden": (64, 64)}
 
 
-# Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275,
-# before the sampler fix of 159d0fa); the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE lets
+# Per-task FPO choices (docs/BENCHMARKS.md): SiLU on HalfCheetah (1M steps, one seed: 3486 vs tanh 1275
+# before the sampler fix of 159d0fa; 4763 vs 4302 with it and the velocity loss); the velocity loss on HalfCheetah, Walker2d and Ant, where the ε-MSE lets
 # the action spread grow to 1.6-4 (with the fix, 1M, zero-noise eval, seed 1: HalfCheetah 4763 vs 1327,
 # Walker2d 4578 vs 688; Ant, seeds 1-2: 215 and 192 vs -43 and -45). Hopper keeps the ε-MSE: with the fix the two
 # tie at K = 10 (3 seeds: 1813 vs 2203 for the velocity loss) and the ε-MSE keeps more at K = 2 (947 vs 538).
