@@ -64,3 +64,15 @@ def test_return_scaler_scales_groups_of_envs_in_turn_as_all_at_once():
         np.testing.assert_allclose(last, expected[2:])  # scaled by statistics that have seen the whole step
     np.testing.assert_allclose(halves.ret.numpy(), whole.ret.numpy())  # each env kept its own discounted return
     np.testing.assert_allclose(halves.stats.numpy(), whole.stats.numpy())
+
+
+def test_return_scaler_clips_the_first_steps_before_the_returns_spread():
+    import numpy as np
+
+    from fpo_core.normalize import ReturnScaler
+
+    scaler = ReturnScaler(4, 0.99)
+    first = scaler(np.ones(4), np.zeros(4, bool))  # every env the same return: a std of 0
+    np.testing.assert_array_equal(first, np.full(4, 10.0))  # not 1 / sqrt(1e-8) = 10⁴
+    second = scaler(np.ones(4), np.zeros(4, bool))
+    assert 0 < second[0] < 10  # the returns have spread over the steps: scaled, not clipped
