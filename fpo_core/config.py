@@ -68,6 +68,8 @@ class TrainConfig:
     """Running observation normalisation (its statistics ship in checkpoints and exports)."""
     reward_norm: bool = True
     """Divide rewards by the running std of the discounted return."""
+    reward_clip: Optional[float] = 10.0
+    """Clip the normalised rewards to ±this, as CleanRL and Stable-Baselines3 do (None: off)."""
     reward_scale: float = 1.0
     """Multiply rewards by this before GAE (the paper uses 10 on DM Control)."""
 
@@ -158,6 +160,7 @@ class TrainConfig:
              f"--integrator {self.integrator!r} is unknown: choose one of {', '.join(integrators.INTEGRATORS)}"),
             (self.flow_steps >= 1, f"--flow-steps must be >= 1, got {self.flow_steps}"),
             (self.log_ratio_clamp is None or self.log_ratio_clamp > 0, "--log-ratio-clamp must be > 0"),
+            (self.reward_clip is None or self.reward_clip > 0, f"--reward-clip must be > 0 (or None: off), got {self.reward_clip}"),
             (self.dppo_sigma > 0, f"--dppo-sigma must be > 0, got {self.dppo_sigma}"),
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),

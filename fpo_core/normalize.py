@@ -48,14 +48,14 @@ class RunningNorm(nn.Module):
 
 class ReturnScaler(nn.Module):
     """Divides rewards by the running std of the discounted return (as gymnasium's NormalizeReward), then
-    clips them to ``±clip`` as CleanRL and Stable-Baselines3 do: until the returns have spread, the std is
-    near 0 (with equal rewards in every env, as on InvertedPendulum's first step, exactly 0) and a first
-    reward would otherwise be scaled by up to 1/sqrt(eps) = 10⁴.
+    clips them to ``±clip`` (None: not) as CleanRL and Stable-Baselines3 do: until the returns have spread
+    the std is near 0 (with equal rewards in every env, as on InvertedPendulum's first step, exactly 0),
+    and a first reward would otherwise be scaled by up to 1/sqrt(eps) = 10⁴.
 
     Lives on the CPU; the arithmetic is numpy on views of its buffers (a few scalars per env step).
     """
 
-    def __init__(self, num_envs: int, gamma: float, eps: float = 1e-8, clip: float = 10.0):
+    def __init__(self, num_envs: int, gamma: float, eps: float = 1e-8, clip: float | None = 10.0):
         super().__init__()
         self.gamma, self.eps, self.clip = gamma, eps, clip
         self.register_buffer("ret", torch.zeros(num_envs, dtype=torch.float64))
@@ -72,4 +72,5 @@ class ReturnScaler(nn.Module):
         delta = b_mean - mean
         stats[:] = (total, mean + delta * b_n / total, m2 + ((ret - b_mean) ** 2).sum() + delta**2 * n * b_n / total)
         ret[done] = 0.0
-        return np.clip(reward / np.sqrt(stats[2] / stats[0] + self.eps), -self.clip, self.clip)
+        scaled = reward / np.sqrt(stats[2] / stats[0] + self.eps)
+        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)

@@ -1,0 +1,30 @@
+"""bench/gridworld_seeds.py trains per seed and prints one table row each."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from gridworld_seeds import dip_ratio  # noqa: E402
+
+
+def test_dip_ratio_separates_two_modes_from_one():
+    rng = np.random.default_rng(0)
+    two = np.concatenate([rng.uniform(-1, -0.6, 500), rng.uniform(0.6, 1, 500)])
+    one = rng.uniform(-1, 1, 1000)
+    assert dip_ratio(two) == 0.0 and 0.8 < dip_ratio(one) < 1.2
+    assert dip_ratio(np.full(10, 0.9)) == float("inf")  # one mode only
+
+
+def test_one_row_per_seed():
+    r = subprocess.run([sys.executable, str(BENCH / "gridworld_seeds.py"), "--seeds", "1", "2", "--steps", "4096"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = re.findall(r"^\| (\d) \| (\d+)% \| (\d+)% \| ([\d.]+|inf) \|$", r.stdout, re.M)
+    assert [row[0] for row in rows] == ["1", "2"]
+    assert all(int(top) + int(bottom) <= 100 for _, top, bottom, _ in rows)
