@@ -5,7 +5,8 @@ sweep of 16 FPO variants on Hopper that found nothing clearly better than the pr
 loss weighting on all four tasks and the trust region on Ant at 3 seeds (all in
 docs/BENCHMARKS.md); the Gaussian's and DPPO's values are unswept here. The MuJoCo locomotion values follow
 CleanRL's ``ppo_continuous_action.py`` (batch 2048, lr 3e-4 annealed, 10 epochs, 32 minibatches,
-γ 0.99, λ 0.95, 64-64 tanh, observation and reward normalisation, no entropy bonus), collected by
+γ 0.99, λ 0.95, 64-64 tanh, observation and reward normalisation with both clipped to ±10 (the
+``TrainConfig`` defaults), no entropy bonus), collected by
 8 envs × 256 steps instead of 1 × 2048 so flow sampling runs batched. Flow policies keep the FPO
 paper's choices (clip 0.05, N_mc 8, ε-MSE, 10 Euler steps) with the Gaussian's tanh activation; DPPO keeps clip 0.2, σ 0.05.
 Unknown tasks get no preset (``{}``): the ``TrainConfig`` defaults apply.
