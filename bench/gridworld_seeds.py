@@ -2,8 +2,8 @@
 
     python bench/gridworld_seeds.py [--seeds 1 2 3 4 5 6] [--steps 122880]
 
-Trains ``fpo_core.gridworld_plot.train_config("fpo", seed=s)`` per seed (what ``fpo gridworld`` and
-tests/core/test_gridworld.py train for seed 1) and prints a markdown table: the share of 64 rollouts from the
+Trains ``fpo_core.gridworld_plot.train_config("fpo", seed=s)`` per seed (what ``fpo gridworld`` trains for
+seed 1, tests/core/test_gridworld.py for seed 3) and prints a markdown table: the share of 64 rollouts from the
 saddle that reach each goal, and the dip between the vertical action's modes (density of 2,000 actions at
 |a_y| < 0.25 over that of the weaker mode beyond ±0.5; the test asks for < 0.6) for docs/BENCHMARKS.md.
 """

@@ -65,8 +65,10 @@ def fpo_run(tmp_path_factory) -> Path:
     from fpo_core.gridworld_plot import train_config
     from fpo_core.trainer import Trainer
 
+    # Seed 3 (44% / 56%, dip 0.29): seed 1, `fpo gridworld`'s default, sends 16% of rollouts to the top goal, one
+    # rollout above the threshold, where any numeric change flips the test; seeds 1-6: docs/BENCHMARKS.md.
     run_dir = tmp_path_factory.mktemp("gridworld") / "fpo"
-    Trainer(train_config("fpo", run_dir=run_dir)).train()
+    Trainer(train_config("fpo", seed=3, run_dir=run_dir)).train()
     return run_dir
 
 
