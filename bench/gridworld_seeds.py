@@ -14,18 +14,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from fpo_core.checkpoint import LoadedPolicy
-from fpo_core.gridworld_plot import saddle_actions, saddle_rollouts, train_config
+from fpo_core.gridworld_plot import dip_ratio, saddle_actions, saddle_rollouts, train_config
 from fpo_core.trainer import Trainer
 from fpo_sim.gridworld import BOTTOM, TOP
-
-
-def dip_ratio(up: np.ndarray) -> float:
-    """Density at |a_y| < 0.25 over the weaker mode's density beyond ±0.5 (equal-width bins)."""
-    weaker = min((up > 0.5).mean(), (up < -0.5).mean())
-    return float((np.abs(up) < 0.25).mean() / weaker) if weaker > 0 else float("inf")
 
 
 def main() -> None:

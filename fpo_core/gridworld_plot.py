@@ -29,6 +29,13 @@ def train_config(algo: str, total_steps: int = 122_880, seed: int = 1, run_dir: 
                        num_envs=32, activation="relu", progress=False, tensorboard=False, eval_episodes=0, **extra)
 
 
+def dip_ratio(up: np.ndarray) -> float:
+    """How empty the middle between two action modes is: the density of ``up`` at |a_y| < 0.25 over the weaker
+    mode's beyond ±0.5 (equal-width bins; about 1 for one broad mode, near 0 for two, inf with one side empty)."""
+    weaker = min((up > 0.5).mean(), (up < -0.5).mean())
+    return float((np.abs(up) < 0.25).mean() / weaker) if weaker > 0 else float("inf")
+
+
 @torch.no_grad()
 def saddle_actions(loaded: LoadedPolicy, samples: int) -> np.ndarray:
     """``samples`` env actions ``[N, 2]`` at the saddle, each from fresh random initial noise."""
