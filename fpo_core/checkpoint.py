@@ -80,7 +80,7 @@ class LoadedPolicy:
         spec = EnvSpec(**data["env"])
         policy = build_policy(cfg, spec.obs_dim, spec.act_dim).to(device)
         policy.load_state_dict(data["policy"])
-        norm = RunningNorm(spec.obs_dim).to(device)
+        norm = RunningNorm.for_observations(spec.obs_dim, cfg.obs_norm).to(device)
         norm.load_state_dict(data["obs_norm"])
         policy.eval()
         return cls(policy, norm, spec, cfg, int(data["global_step"]))

@@ -8,13 +8,13 @@ from torch import nn
 
 
 class RunningNorm(nn.Module):
-    """Normalises inputs with running statistics: ``clip((x − mean)/sqrt(var + eps))``.
+    """Normalises inputs with running statistics: ``clip((x − mean)/sqrt(var + eps))`` (``clip`` None: no clip).
 
     Statistics are float64 buffers, so they travel with ``state_dict`` (checkpoints) and are
     baked into the exported graph. ``update`` is the only thing that changes them.
     """
 
-    def __init__(self, size: int | tuple[int, ...], clip: float = 10.0, eps: float = 1e-8):
+    def __init__(self, size: int | tuple[int, ...], clip: float | None = 10.0, eps: float = 1e-8):
         super().__init__()
         self.register_buffer("mean", torch.zeros(size, dtype=torch.float64))
         self.register_buffer("var", torch.ones(size, dtype=torch.float64))
@@ -43,7 +43,14 @@ class RunningNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         std = (self.var + self.eps).sqrt().to(x.dtype)
-        return ((x - self.mean.to(x.dtype)) / std).clamp(-self.clip, self.clip)
+        x = (x - self.mean.to(x.dtype)) / std
+        return x if self.clip is None else x.clamp(-self.clip, self.clip)
+
+    @classmethod
+    def for_observations(cls, size: int, enabled: bool) -> "RunningNorm":
+        """The observation normaliser of a run: with ``--no-obs-norm`` it never updates (mean 0, var 1)
+        and must not clip either, or raw observations past ±10 (HalfCheetah's reach 23) would be cut."""
+        return cls(size, clip=10.0 if enabled else None)
 
 
 class ReturnScaler(nn.Module):

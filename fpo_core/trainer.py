@@ -84,7 +84,7 @@ class Trainer:
         self.spec = s = self.envs.spec
         self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
         self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)
-        self.obs_norm = RunningNorm(s.obs_dim).to(self.device)
+        self.obs_norm = RunningNorm.for_observations(s.obs_dim, cfg.obs_norm).to(self.device)
         self.reward_scaler = ReturnScaler(cfg.num_envs, cfg.gamma, clip=cfg.reward_clip)
         self.policy = build_policy(cfg, s.obs_dim, s.act_dim).to(self.device)
         self.critic = Critic(s.obs_dim, cfg.critic_hidden, cfg.activation).to(self.device)

@@ -76,3 +76,17 @@ def test_return_scaler_clips_the_first_steps_before_the_returns_spread():
     np.testing.assert_array_equal(first, np.full(4, 10.0))  # not 1 / sqrt(1e-8) = 10⁴
     second = scaler(np.ones(4), np.zeros(4, bool))
     assert 0 < second[0] < 10  # the returns have spread over the steps: scaled, not clipped
+
+
+def test_without_obs_norm_observations_pass_unchanged_also_after_loading(tmp_path):
+    """``--no-obs-norm`` must not clip raw observations (HalfCheetah's reach 23) in training or in a loaded policy."""
+    from fpo_core.checkpoint import LoadedPolicy
+    from fpo_core.trainer import Trainer
+    from tests.core.helpers import tiny_config
+
+    trainer = Trainer(tiny_config(tmp_path / "run", obs_norm=False, total_steps=128))
+    trainer.train()
+    raw = torch.tensor([[25.0, -15.0, 3.0, 0.5]])
+    assert torch.equal(trainer.obs_norm(raw), raw)
+    assert torch.equal(LoadedPolicy.load(tmp_path / "run").obs_norm(raw), raw)
+    assert torch.equal(RunningNorm.for_observations(4, True)(raw)[0, :2], torch.tensor([10.0, -10.0]))
