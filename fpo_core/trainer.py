@@ -359,7 +359,8 @@ def _truncate_metrics(path: Path, upto_step: int) -> None:
 def _tensorboard(run_dir: Path, step: int):
     from torch.utils.tensorboard import SummaryWriter
 
-    return SummaryWriter(str(run_dir / "tb"), purge_step=step or None)
+    # a resumed run drops what the killed one logged after its checkpoint at ``step`` (steps ≥ purge_step), not the step itself
+    return SummaryWriter(str(run_dir / "tb"), purge_step=step + 1 if step else None)
 
 
 def _progress(cfg: TrainConfig, start: int):

@@ -98,3 +98,14 @@ def test_a_gpu_run_resumes_on_a_machine_without_one(tmp_path):
     assert resumed.device.type == "cpu" and resumed.global_step == 256
     resumed.train()
     assert load_checkpoint(run)["global_step"] == 512
+
+
+def test_tensorboard_keeps_every_step_across_a_resume(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, total_steps=256, tensorboard=True)).train()
+    Trainer(tiny_config(run, total_steps=512, tensorboard=True, resume=True)).train()
+    events = EventAccumulator(str(run / "tb"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/lr")] == [128, 256, 384, 512]
