@@ -120,7 +120,8 @@ class Trainer:
             "optimizer": self.ppo.optimizer.state_dict(),
             "obs_norm": self.obs_norm.state_dict(),
             "reward_scaler": self.reward_scaler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "numpy": _np_state(), "python": list(random.getstate()[1])},
+            "rng": {"torch": torch.get_rng_state(), "numpy": _np_state(), "python": list(random.getstate()[1]),
+                    **({"cuda": torch.cuda.get_rng_state(self.device)} if self.device.type == "cuda" else {})},
             "global_step": self.global_step,
             "iteration": self.iteration,
             "elapsed": self.elapsed,
@@ -134,6 +135,8 @@ class Trainer:
         self.obs_norm.load_state_dict(ckpt["obs_norm"])
         self.reward_scaler.load_state_dict(ckpt["reward_scaler"])
         torch.set_rng_state(ckpt["rng"]["torch"])
+        if self.device.type == "cuda" and "cuda" in ckpt["rng"]:  # the device's noise (x₀, the pairs) goes on, not from the seed
+            torch.cuda.set_rng_state(ckpt["rng"]["cuda"], self.device)
         np.random.set_state(("MT19937", np.asarray(ckpt["rng"]["numpy"][0], dtype=np.uint32), *ckpt["rng"]["numpy"][1:]))
         random.setstate((3, tuple(ckpt["rng"]["python"]), None))
         self.global_step, self.iteration = int(ckpt["global_step"]), int(ckpt["iteration"])

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
@@ -109,3 +110,12 @@ def test_tensorboard_keeps_every_step_across_a_resume(tmp_path):
     events = EventAccumulator(str(run / "tb"))
     events.Reload()
     assert [e.step for e in events.Scalars("train/lr")] == [128, 256, 384, 512]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device: the device's RNG state exists only there")
+def test_a_gpu_run_resumes_its_device_noise_stream(tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, total_steps=256, device="cuda")).train()
+    saved = load_checkpoint(run)["rng"]["cuda"]
+    Trainer(tiny_config(run, total_steps=512, resume=True, device="cuda"))
+    assert torch.equal(torch.cuda.get_rng_state(), saved), "a resumed GPU run would replay the seed's noise"
