@@ -15,12 +15,10 @@ setup(
     version="0.1.0",
     packages=["fpo_core", "fpo_core.algorithms", "fpo_ros", "fpo_sim"],
     package_dir={"fpo_sim": "sim"},
-    package_data={"fpo_sim": ["assets/*.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
         ("share/" + package_name + "/launch", glob("launch/*.launch.py")),
-        ("share/" + package_name + "/sim/assets", glob("sim/assets/*.xml")),
     ],
     python_requires=">=3.10",
     install_requires=[
