@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import torch
 
 from fpo_core.algorithms import Policy, build_policy
+from fpo_core.atomic import write_atomic
 from fpo_core.config import TrainConfig
 from fpo_core.envs import EnvSpec
 from fpo_core.errors import CheckpointError
@@ -24,18 +23,7 @@ LATEST = Path("checkpoints") / "latest.pt"
 
 def save_checkpoint(path: Path, payload: dict) -> None:
     """Write ``payload`` to ``path`` so that a crash at any moment leaves the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: torch.save({"format": FORMAT, "version": VERSION, **payload}, f))
 
 
 def resolve(run_or_checkpoint: Path) -> Path:

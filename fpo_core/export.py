@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -22,6 +20,7 @@ import torch
 from torch import nn
 
 from fpo_core import integrators
+from fpo_core.atomic import write_atomic
 from fpo_core.checkpoint import LoadedPolicy
 from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, PolicyContract
 from fpo_core.errors import UsageError
@@ -114,12 +113,4 @@ def _write(model: onnx.ModelProto, path: Path, metadata: dict[str, str]) -> None
     """Attach ``metadata``, check the model and write it atomically."""
     onnx.helper.set_model_props(model, metadata)
     onnx.checker.check_model(model, full_check=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: f.write(model.SerializeToString()))
