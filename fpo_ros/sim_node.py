@@ -15,19 +15,18 @@ Episode i resets with seed ``seed + i``, like ``fpo_core.evaluate.run_episodes``
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.duration import Duration
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from fpo_core.envs import EnvSpec, make_env
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
+from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
 
 NAME = "fpo_sim"
 MODES = ("realtime", "lockstep")
@@ -40,7 +39,7 @@ ACK_TIMEOUT_S = 5.0
 STATS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class SimNode(Node):
+class SimNode(FpoNode):
     """A simulated robot; sets ``finished`` after ``episodes`` episodes (0: never)."""
 
     def __init__(self) -> None:
@@ -69,7 +68,7 @@ class SimNode(Node):
         self.env = make_env(env_id)
         self.spec = EnvSpec.of(self.env, env_id)
         self.low, self.high = np.asarray(self.spec.action_low), np.asarray(self.spec.action_high)
-        self.joints = self._joint_addresses()
+        self.joints = joint_addresses(getattr(self.env.unwrapped, "model", None), self.spec.joint_names)
 
         self.obs_pub = self.create_publisher(Float64MultiArray, "observation", qos)
         self.joint_pub = self.create_publisher(JointState, "joint_states", qos)
@@ -78,7 +77,6 @@ class SimNode(Node):
         self.episode, self.ep_return, self.ep_length = 0, 0.0, 0
         self.action: Optional[np.ndarray] = None
         self.rejected = 0
-        self.finished = False
         self.done_at: Optional[float] = None
         self.obs = self._reset()
         self.state = "handshake"
@@ -91,14 +89,6 @@ class SimNode(Node):
         self._publish_observation()
         self.get_logger().info(f"{env_id} in {self.mode} mode (dt {self.spec.dt:g} s), seed {self.seed}, "
                                f"{self.episodes or 'unlimited'} episodes")
-
-    def _joint_addresses(self) -> list[tuple[int, int]]:
-        """(qpos, qvel) addresses of the actuated joints named in the spec (empty if not MuJoCo)."""
-        model = getattr(self.env.unwrapped, "model", None)
-        try:
-            return [(int(model.joint(n).qposadr[0]), int(model.joint(n).dofadr[0])) for n in self.spec.joint_names]
-        except (AttributeError, KeyError, TypeError):
-            return []
 
     def _reset(self) -> np.ndarray:
         obs, _ = self.env.reset(seed=self.seed + self.episode)
@@ -171,15 +161,27 @@ class SimNode(Node):
         js = JointState(name=list(self.spec.joint_names))
         js.header.stamp = self.get_clock().now().to_msg()
         if self.joints:
-            data = self.env.unwrapped.data
-            js.position = [float(data.qpos[q]) for q, _ in self.joints]
-            js.velocity = [float(data.qvel[v]) for _, v in self.joints]
-            js.effort = [float(f) for f in data.actuator_force[: len(self.joints)]]
+            js.position, js.velocity, js.effort = joint_readings(self.env.unwrapped.data, self.joints)
         self.joint_pub.publish(js)
 
     def destroy_node(self) -> None:
         self.env.close()
         super().destroy_node()
+
+
+def joint_addresses(model, names: Sequence[str]) -> list[tuple[int, int]]:
+    """(qpos, dof) addresses of the named joints in a MuJoCo model (empty if it is not one)."""
+    try:
+        return [(int(model.joint(n).qposadr[0]), int(model.joint(n).dofadr[0])) for n in names]
+    except (AttributeError, KeyError, TypeError):
+        return []
+
+
+def joint_readings(data, joints: list[tuple[int, int]]) -> tuple[list[float], list[float], list[float]]:
+    """Position, velocity and effort of each (qpos, dof) joint. The effort is what the actuators apply at the joint
+    (``qfrc_actuator``: gear × actuator force), as a JointState means it, not the actuator's own force."""
+    return ([float(data.qpos[q]) for q, _ in joints], [float(data.qvel[v]) for _, v in joints],
+            [float(data.qfrc_actuator[v]) for _, v in joints])
 
 
 def main(args: Optional[list[str]] = None) -> int:

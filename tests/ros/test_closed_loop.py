@@ -54,3 +54,22 @@ def test_realtime_sim_runs_episodes_and_publishes_joint_states(policy_file, star
     index, ret, length = stats[0].data
     assert index == 0 and length >= 1 and np.isfinite(ret)
     assert list(joints[-1].name) == names and len(joints[-1].position) == len(names)
+
+
+def test_joint_effort_is_the_force_at_the_joint():
+    """JointState.effort is gear × actuator force (HalfCheetah's gears 120, 90, 60, 120, 60, 30), not the actuator's force."""
+    import mujoco
+
+    from fpo_core.envs import EnvSpec, make_env
+    from fpo_ros.sim_node import joint_addresses, joint_readings
+
+    env = make_env("HalfCheetah-v5")
+    env.reset(seed=0)
+    model, data = env.unwrapped.model, env.unwrapped.data
+    joints = joint_addresses(model, EnvSpec.of(env, "HalfCheetah-v5").joint_names)
+    data.ctrl[:] = 0.5
+    mujoco.mj_forward(model, data)
+    _, _, effort = joint_readings(data, joints)
+    np.testing.assert_allclose(effort, 0.5 * model.actuator_gear[:, 0])
+    assert len(set(effort)) > 1
+    env.close()
