@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Callable, Optional
 
 import rclpy
@@ -10,6 +11,7 @@ from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValu
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 
 from fpo_core.errors import FpoError
 
@@ -19,6 +21,15 @@ EXIT_ERROR = 1
 
 class StartupError(FpoError):
     """A node cannot start (bad parameter value, missing model): one clear line, non-zero exit."""
+
+
+class FpoNode(Node):
+    """A node ``main`` spins until SIGINT or SIGTERM, or until it sets ``finished``."""
+
+    finished = False
+
+    def before_exit(self) -> None:
+        """Runs on the way out while ROS is still up (e.g. a last, safe command); nothing by default."""
 
 
 def choice_descriptor(description: str, choices: tuple[str, ...], read_only: bool = False) -> ParameterDescriptor:
@@ -55,10 +66,17 @@ def make_executor() -> Executor:
     return EventsExecutor()
 
 
-def main(make_node: Callable[[], Node], name: str, args: Optional[list[str]] = None) -> int:
-    """Create the node, spin until shutdown or ``node.finished``; 1 with a fatal log line if it cannot start."""
-    rclpy.init(args=args)
+def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] = None) -> int:
+    """Create the node and spin it until SIGINT, SIGTERM or ``node.finished``; 1 with a fatal log line if it cannot start.
+
+    The signals are handled here, not by rclpy (which would shut ROS down first), so that ``before_exit`` can still
+    publish.
+    """
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     log = rclpy.logging.get_logger(name)
+    stop: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stop.append(signum))
     try:
         try:
             node = make_node()
@@ -68,14 +86,15 @@ def main(make_node: Callable[[], Node], name: str, args: Optional[list[str]] = N
         executor = make_executor()
         executor.add_node(node)
         try:
-            while rclpy.ok() and not getattr(node, "finished", False):
+            while rclpy.ok() and not stop and not node.finished:
                 executor.spin_once(timeout_sec=0.1)
+            if rclpy.ok():
+                node.before_exit()
         finally:
             executor.shutdown()
             node.destroy_node()
         return 0
-    except (KeyboardInterrupt, ExternalShutdownException):
+    except ExternalShutdownException:
         return 0
     finally:
         rclpy.try_shutdown()
-

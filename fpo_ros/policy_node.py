@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.node import Node
+from rclpy.duration import Duration
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray
 
@@ -22,7 +22,7 @@ from fpo_core.contract import NOISES
 from fpo_core.errors import InvalidInputError
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
+from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
 
 NAME = "fpo_policy"
 ON_TIMEOUT = ("zero", "hold", "nothing")
@@ -30,9 +30,11 @@ LIVE = ("num_steps", "integrator", "noise", "seed")
 """Parameters that may change while the node runs (applied to the next action)."""
 LATENCY_WINDOW = 1000
 WARN_EVERY_S = 1.0
+EXIT_ACK_S = 0.5
+"""How long the last, safe command on shutdown waits for reliable subscribers to acknowledge it."""
 
 
-class PolicyNode(Node):
+class PolicyNode(FpoNode):
     """Acts on every observation (or on a timer), with a watchdog for stale observations."""
 
     def __init__(self) -> None:
@@ -61,8 +63,9 @@ class PolicyNode(Node):
             description="Observations older than this are stale and on_timeout applies; 0 disables the watchdog",
             read_only=True, floating_point_range=[FloatingPointRange(from_value=0.0, to_value=3600.0, step=0.0)])).value
         self.on_timeout = self.declare_parameter("on_timeout", "zero", choice_descriptor(
-            "Published while observations are stale, every control period: zero (actions clipped into the box), "
-            "hold (the last action) or nothing", ON_TIMEOUT, read_only=True)).value
+            "Published while observations are stale (every control period), instead of a non-finite action, and once "
+            "on shutdown: zero (actions clipped into the box), hold (the last action) or nothing", ON_TIMEOUT,
+            read_only=True)).value
         qos = declare_qos(self)
         for name, value, choices in (("integrator", self.integrator, INTEGRATORS), ("noise", self.noise, NOISES),
                                      ("on_timeout", self.on_timeout, ON_TIMEOUT)):
@@ -75,7 +78,7 @@ class PolicyNode(Node):
         self.last_action: Optional[np.ndarray] = None
         self.stale = False
         self.published = self.rejected = self.suppressed = 0
-        self.rejected_reported = 0
+        self.rejected_reported = self.suppressed_reported = 0
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.pub = self.create_publisher(Float64MultiArray, "action", qos)
         self.action_msg = Float64MultiArray()
@@ -104,7 +107,7 @@ class PolicyNode(Node):
             return SetParametersResult(successful=False, reason=f"noise must be one of {', '.join(NOISES)}, got {new['noise']!r}")
         if isinstance(new["num_steps"], bool) or not isinstance(new["num_steps"], int) or new["num_steps"] < 1:
             return SetParametersResult(successful=False, reason=f"num_steps must be an integer >= 1, got {new['num_steps']!r}")
-        if new["seed"] != self.seed:
+        if any(p.name == "seed" for p in params):  # setting the seed reseeds, also to its current value
             self.policy.seed(new["seed"])
         changed = [f"{k} {getattr(self, k)!r} -> {v!r}" for k, v in new.items() if getattr(self, k) != v]
         self.num_steps, self.integrator, self.noise, self.seed = new["num_steps"], new["integrator"], new["noise"], new["seed"]
@@ -150,7 +153,14 @@ class PolicyNode(Node):
             self.get_logger().warning(f"policy refused the observation: {e}", throttle_duration_sec=WARN_EVERY_S)
             return
         self.latencies.append(self.policy.last_latency_s)
-        self._publish(np.clip(action, self.low, self.high))
+        action = np.clip(action, self.low, self.high)
+        if not np.isfinite(action).all():
+            self.suppressed += 1
+            self.get_logger().error(f"the policy returned a non-finite action; published on_timeout={self.on_timeout} "
+                                    f"instead ({self.suppressed} so far)", throttle_duration_sec=WARN_EVERY_S)
+            self._publish_safe()
+            return
+        self._publish(action)
 
     def _publish_safe(self) -> None:
         if self.on_timeout == "zero":
@@ -158,12 +168,15 @@ class PolicyNode(Node):
         elif self.on_timeout == "hold" and self.last_action is not None:
             self._publish(self.last_action)
 
+    def before_exit(self) -> None:
+        """On SIGINT or SIGTERM, publish the on_timeout action once: a forward command controller would otherwise
+        keep applying the policy's last command after the node is gone."""
+        if self.published and self.on_timeout == "zero":
+            self._publish_safe()
+            self.pub.wait_for_all_acked(Duration(seconds=EXIT_ACK_S))
+            self.get_logger().info("shutting down: published the zero action")
+
     def _publish(self, action: np.ndarray) -> None:
-        if not np.isfinite(action).all():
-            self.suppressed += 1
-            self.get_logger().error(f"the policy returned a non-finite action; not published ({self.suppressed} so far)",
-                                    throttle_duration_sec=WARN_EVERY_S)
-            return
         self.action_msg.data = array("d", action.tobytes())
         self.pub.publish(self.action_msg)
         self.last_action = action
@@ -177,11 +190,14 @@ class PolicyNode(Node):
             level, message = DiagnosticStatus.OK, "waiting for the first observation"
         elif self.stale:
             level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
+        elif self.suppressed > self.suppressed_reported:
+            level, message = DiagnosticStatus.ERROR, (f"{self.suppressed - self.suppressed_reported} non-finite actions "
+                                                      f"replaced by on_timeout={self.on_timeout}")
         elif self.rejected > self.rejected_reported:
             level, message = DiagnosticStatus.WARN, f"rejected {self.rejected - self.rejected_reported} observations"
         else:
             level, message = DiagnosticStatus.OK, "acting"
-        self.rejected_reported = self.rejected
+        self.rejected_reported, self.suppressed_reported = self.rejected, self.suppressed
         values = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise,
                   "latency_p50_us": f"{p50:.1f}", "latency_p99_us": f"{p99:.1f}", "observation_age_s": f"{age:.4f}",
                   "actions_published": self.published, "observations_rejected": self.rejected,

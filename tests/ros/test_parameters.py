@@ -67,3 +67,25 @@ def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_n
     n = len(actions)
     ros.wait_for(lambda: len(actions) > n + 1, WAIT_S, "an action with rk4", every=send, proc=node)
     np.testing.assert_allclose(actions[-1].data, policy.act(obs, num_steps=2, integrator="rk4", noise="zero"), rtol=1e-5, atol=1e-6)
+
+
+def test_setting_the_seed_reseeds_also_to_its_current_value(policy_file, start_node, ros):
+    policy = FlowPolicy.load(policy_file)
+    obs = np.linspace(-0.2, 0.2, policy.contract.obs_dim)
+    policy.seed(7)
+    first = policy.act(obs, noise="random")
+    assert not np.allclose(first, policy.act(obs, noise="random")), "random noise gave the same action twice"
+
+    node = start_node("policy_node", model_path=policy_file, noise="random", seed=7, observation_timeout_s=0.0)
+    actions = ros.collect(Float64MultiArray, "action")
+    pub = ros.publisher("observation")
+    send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
+    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
+    ros.wait_for(lambda: len(actions) >= 3, STARTUP_S, "actions drawing from seed 7's stream", every=send, proc=node)
+    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
+    for _ in range(2):  # the stream has moved on; setting seed 7 again restarts it
+        ros.spin_for(0.3)  # no observation in flight
+        assert _set(ros, setter, "seed", 7) == (True, "")
+        n = len(actions)
+        ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action after setting the seed", every=send, proc=node)
+        np.testing.assert_allclose(actions[n].data, first, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,75 @@
+"""The policy node's last words: on SIGINT/SIGTERM and in place of a non-finite action it publishes on_timeout's action."""
+
+from __future__ import annotations
+
+import signal
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from tests.ros.procs import ROS_MISSING, STARTUP_S
+
+pytest.importorskip("rclpy", reason=ROS_MISSING)
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
+from std_msgs.msg import Float64MultiArray  # noqa: E402
+
+from fpo_core.runtime import FlowPolicy  # noqa: E402
+from tests.ros.harness import diagnostic_values  # noqa: E402
+
+WAIT_S = 10.0
+
+
+def _acting(policy_file, start_node, ros, **params):
+    """A policy node whose watchdog stays quiet, and the actions it published while observations flowed."""
+    obs = np.full(FlowPolicy.load(policy_file).contract.obs_dim, 0.1)
+    node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0, **params)
+    actions, diags = ros.collect(Float64MultiArray, "action"), ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow",
+                 every=lambda: pub.publish(Float64MultiArray(data=obs.tolist())), proc=node)
+    return node, actions, diags
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_shutdown_publishes_the_zero_action(policy_file, start_node, ros, sig):
+    node, actions, _ = _acting(policy_file, start_node, ros, on_timeout="zero")
+    last = np.array(actions[-1].data)
+    assert np.any(last != 0.0), "the policy's action is exactly zero; the test could not see the shutdown's zero"
+    node.popen.send_signal(sig)
+    assert node.wait(WAIT_S) == 0, node.output()
+    ros.wait_for(lambda: np.array_equal(actions[-1].data, np.zeros_like(last)), WAIT_S,
+                 "the zero action published on shutdown (a forward command controller would keep the last command)")
+
+
+def test_hold_leaves_the_last_command_on_shutdown(policy_file, start_node, ros):
+    node, actions, _ = _acting(policy_file, start_node, ros, on_timeout="hold")
+    n = len(actions)
+    node.popen.send_signal(signal.SIGINT)
+    assert node.wait(WAIT_S) == 0, node.output()
+    ros.spin_for(0.5)
+    assert len(actions) == n, "hold means the last command stays: nothing more may be published on shutdown"
+
+
+def _nan_model(policy_file, tmp_path):
+    """The exported policy with its weights replaced by NaN (metadata intact): every action comes out non-finite."""
+    model = onnx.load(policy_file)
+    for init in model.graph.initializer:
+        w = numpy_helper.to_array(init)
+        if w.dtype == np.float32:
+            init.CopyFrom(numpy_helper.from_array(np.full_like(w, np.nan), init.name))
+    path = tmp_path / "nan_policy.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def test_non_finite_actions_are_replaced_by_the_safe_action_and_reported(policy_file, start_node, ros, tmp_path):
+    node, actions, diags = _acting(_nan_model(policy_file, tmp_path), start_node, ros, on_timeout="zero")
+    assert all(np.array_equal(a.data, np.zeros(len(a.data))) for a in actions), "a NaN policy must publish on_timeout's zeros"
+
+    def error_reported() -> bool:
+        return bool(diags) and diags[-1].status[0].level == DiagnosticStatus.ERROR
+    ros.wait_for(error_reported, WAIT_S, "diagnostics at ERROR for non-finite actions", proc=node)
+    assert "non-finite" in diags[-1].status[0].message and int(diagnostic_values(diags[-1])["actions_suppressed"]) > 0
