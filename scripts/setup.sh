@@ -27,6 +27,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   "$PY" -m venv "${venv_flags[@]}" "$VENV"
 fi
+touch "$VENV/COLCON_IGNORE"  # the repository is a ROS package: colcon must not search the venv
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
 stamp="$VENV/.fpo-setup-stamp"
