@@ -45,14 +45,14 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("sim_mode", "realtime", "sim_node mode; lockstep also turns the policy's watchdog off",
              ("realtime", "lockstep")),
     Argument("env_id", "", "sim_node env id; empty: the env recorded in the model"),
-    Argument("episodes", "0", "sim_node stops after this many episodes; 0: never"),
+    Argument("episodes", "0", "sim_node stops after this many episodes, and the launch with it; 0: never"),
     Argument("real_time_factor", "1.0", "sim_node realtime mode: simulated seconds per wall-clock second"),
 )
 
 
 @dataclass
 class NodeDescription:
-    """What a ``launch_ros.actions.Node`` needs."""
+    """What a ``launch_ros.actions.Node`` needs; ``ends_launch``: its exit shuts the whole launch down."""
 
     executable: str
     name: str
@@ -61,6 +61,7 @@ class NodeDescription:
     remappings: list[tuple[str, str]] = field(default_factory=list)
     package: str = PACKAGE
     output: str = "screen"
+    ends_launch: bool = False
 
 
 def _number(values: Mapping[str, str], name: str, minimum: float, cast: type = float) -> float:
@@ -124,6 +125,9 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
     if BOOLS[_choice(v, "use_sim", tuple(BOOLS))]:
         mode = _choice(v, "sim_mode", ("realtime", "lockstep"))
         if mode == "lockstep":
+            if policy["control_rate_hz"] > 0:
+                raise ValueError("sim_mode lockstep steps once per action, but control_rate_hz > 0 acts on a timer, more "
+                                 "than once per observation: leave control_rate_hz at 0 or use sim_mode realtime")
             policy["observation_timeout_s"] = 0.0  # a lockstep sim waits for actions: a watchdog action would step it
         sim: dict[str, ParamValue] = {
             "model_path": model_path,
@@ -134,5 +138,5 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
             "real_time_factor": _number(v, "real_time_factor", 0.01),
             **qos,
         }
-        nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap)))
+        nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap), ends_launch=sim["episodes"] > 0))
     return nodes

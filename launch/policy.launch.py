@@ -4,7 +4,7 @@ Only turns ``fpo_ros.launch_config`` (arguments, nodes, parameters, remappings) 
 """
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -14,7 +14,8 @@ from fpo_ros.launch_config import ARGUMENTS, describe
 def _nodes(context: LaunchContext) -> list[Node]:
     values = {a.name: LaunchConfiguration(a.name).perform(context) for a in ARGUMENTS}
     return [Node(package=d.package, executable=d.executable, name=d.name, namespace=d.namespace,
-                 parameters=[d.parameters], remappings=d.remappings, output=d.output) for d in describe(values)]
+                 parameters=[d.parameters], remappings=d.remappings, output=d.output,
+                 **({"on_exit": Shutdown(reason=f"{d.name} finished")} if d.ends_launch else {})) for d in describe(values)]
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -33,8 +33,9 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     assert sim.remappings == policy.remappings == [("observation", "obs"), ("action", "cmd")]
     assert sim.parameters["mode"] == "lockstep" and sim.parameters["episodes"] == 3 and sim.parameters["seed"] == 5
     assert policy.parameters["observation_timeout_s"] == 0.0, "a lockstep sim waits for actions; the watchdog must be off"
+    assert sim.ends_launch and not policy.ends_launch, "after its episodes the sim ends the launch (policy node included)"
     _, realtime_sim = describe({"model_path": "m.onnx", "use_sim": "true"})
-    assert realtime_sim.parameters["mode"] == "realtime"
+    assert realtime_sim.parameters["mode"] == "realtime" and not realtime_sim.ends_launch, "episodes 0 runs forever"
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -46,6 +47,8 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     ({"model_path": "m.onnx", "use_sim": "yes"}, "use_sim must be one of"),
     ({"model_path": "m.onnx", "action_topic": ""}, "action_topic must not be empty"),
     ({"model_path": "m.onnx", "modle_path": "x"}, "unknown launch argument(s) modle_path"),
+    ({"model_path": "m.onnx", "use_sim": "true", "sim_mode": "lockstep", "control_rate_hz": "50"},
+     "leave control_rate_hz at 0"),
 ])
 def test_bad_arguments_raise_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
