@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(150 + os.getpid() % 50))
+os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))  # ids above 101 reach ephemeral ports
 
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 # Keep MuJoCo headless and DDS discovery on loopback for everything this suite starts.
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(100 + os.getpid() % 100))
+os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +46,12 @@ def ros_env(monkeypatch) -> dict[str, str]:
 
 
 def _domain_ids():
-    base = 10 + (os.getpid() % 20) * 5
+    """Domain ids 1-101, starting at a point set by the pid (two sessions rarely share one): on Linux, ids above 101
+    put DDS ports into the ephemeral range, where another socket may already hold them."""
+    start = os.getpid() % 101
     n = 0
     while True:
-        yield base + n % 100
+        yield 1 + (start + n) % 101
         n += 1
 
 
