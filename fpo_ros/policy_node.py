@@ -75,6 +75,7 @@ class PolicyNode(FpoNode):
 
         self.obs: Optional[np.ndarray] = None
         self.obs_time = 0.0
+        self.started = time.monotonic()
         self.last_action: Optional[np.ndarray] = None
         self.stale = False
         self.published = self.rejected = self.suppressed = 0
@@ -186,7 +187,12 @@ class PolicyNode(FpoNode):
         lat = np.asarray(self.latencies) * 1e6
         p50, p99 = (np.percentile(lat, [50, 99]) if lat.size else (float("nan"),) * 2)
         age = time.monotonic() - self.obs_time if self.obs is not None else float("nan")
-        if self.obs is None:
+        waited = time.monotonic() - self.started
+        if self.obs is None and self.timeout_s > 0.0 and waited > self.timeout_s:
+            level, message = DiagnosticStatus.WARN, (f"no observation in {waited:.0f} s: is observation_topic remapped "
+                                                     f"to the robot's topic, with a compatible QoS?")
+            self.get_logger().warning(message, throttle_duration_sec=10.0)
+        elif self.obs is None:
             level, message = DiagnosticStatus.OK, "waiting for the first observation"
         elif self.stale:
             level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"

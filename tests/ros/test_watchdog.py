@@ -71,3 +71,12 @@ def test_timer_mode_acts_on_the_latest_observation_then_times_out(policy_file, s
     policy_actions = [a for a in actions[n:] if np.any(np.array(a.data) != 0.0)]
     assert len(policy_actions) >= 2, (f"timer mode should act repeatedly on one observation before it goes stale; got "
                                       f"{len(policy_actions)} within {time.monotonic() - start:.2f} s")
+
+
+def test_no_observation_at_all_is_reported(policy_file, start_node, ros):
+    """A mis-remapped or QoS-incompatible observation topic must not look healthy: WARN once the timeout has passed."""
+    node = start_node("policy_node", model_path=policy_file, observation_timeout_s=TIMEOUT_S)
+    diags = ros.collect(DiagnosticArray, "diagnostics")
+    ros.wait_for(lambda: bool(diags) and diags[-1].status[0].level == DiagnosticStatus.WARN, STARTUP_S,
+                 "diagnostics warning that no observation ever arrived", proc=node)
+    assert "no observation" in diags[-1].status[0].message
