@@ -211,7 +211,7 @@ def plot_curves(out: Path) -> None:
     for m in sorted(Path(out).glob("runs/*/metrics.csv")):
         task_part, algo, _ = m.parent.name.rsplit("__", 2)
         cfg = m.parent / "config.yaml"
-        task = TrainConfig.from_yaml(cfg).env_id if cfg.exists() else task_part
+        task = TrainConfig.values_from_yaml(cfg)["env_id"] if cfg.exists() else task_part
         by_task.setdefault(task, {}).setdefault(algo, []).append(m)
     for task, algos in by_task.items():
         fig, ax = plt.subplots(figsize=(6, 3.5))

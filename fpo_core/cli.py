@@ -22,20 +22,7 @@ log = logging.getLogger("fpo")
 
 def train(argv: list[str]) -> int:
     """Train a policy (see ``fpo train --help``)."""
-    defaults = TrainConfig()
-    if "--config" in argv:
-        i = argv.index("--config")
-        if i + 1 >= len(argv):
-            raise UsageError("--config needs a path to a YAML file")
-        defaults = TrainConfig.from_yaml(Path(argv[i + 1]))
-    else:
-        probe = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
-        saved = probe.resolved_run_dir() / "config.yaml"
-        if probe.resume and saved.exists():  # a resumed run keeps its own settings unless a flag changes one
-            defaults = TrainConfig.from_yaml(saved)
-        else:  # per-task presets sit between the built-in defaults and the flags (a YAML config is complete)
-            defaults = dataclasses.replace(defaults, **preset(probe.env_id, probe.algo))
-    cfg = tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+    cfg = train_config(argv)
     from fpo_core.device import resolve_device
     from fpo_core.distributed import from_environment
     from fpo_core.trainer import Trainer
@@ -51,6 +38,32 @@ def train(argv: list[str]) -> int:
     if comm is None or comm.lead:
         print(format_summary(summary))
     return 0
+
+
+def train_config(argv: list[str]) -> TrainConfig:
+    """The config ``fpo train ARGV`` runs: built-in defaults < the task's preset < the config file < flags (with
+    ``--resume``: the run's own saved settings < flags)."""
+    path = _config_path(argv)
+    file_values = TrainConfig.values_from_yaml(path) if path else {}
+    probe = tyro.cli(TrainConfig, args=argv, default=dataclasses.replace(TrainConfig(), **file_values), prog="fpo train")
+    saved = probe.resolved_run_dir() / "config.yaml"
+    if probe.resume and saved.exists():
+        defaults = dataclasses.replace(TrainConfig(), **TrainConfig.values_from_yaml(saved))
+    else:
+        defaults = dataclasses.replace(TrainConfig(), **{**preset(probe.env_id, probe.algo), **file_values})
+    return tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+
+
+def _config_path(argv: list[str]) -> Optional[Path]:
+    """The ``--config PATH`` or ``--config=PATH`` of a command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            return Path(arg.split("=", 1)[1])
+        if arg == "--config":
+            if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+                raise UsageError("--config needs a path to a YAML file")
+            return Path(argv[i + 1])
+    return None
 
 
 def format_summary(s: dict) -> str:

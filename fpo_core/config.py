@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import yaml
 
@@ -145,6 +146,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         checks = [
+            (0 <= self.seed < 2**31, f"--seed must be in [0, 2**31), got {self.seed}"),
             (self.n_mc >= 1, f"--n-mc must be >= 1, got {self.n_mc}"),
             (self.clip_coef is not None and self.clip_coef > 0, f"--clip-coef must be > 0, got {self.clip_coef}"),
             (self.total_steps > 0, f"--total-steps must be > 0, got {self.total_steps}"),
@@ -163,6 +165,13 @@ class TrainConfig:
             (self.reward_clip is None or self.reward_clip > 0, f"--reward-clip must be > 0 (or None: off), got {self.reward_clip}"),
             (self.dppo_sigma > 0, f"--dppo-sigma must be > 0, got {self.dppo_sigma}"),
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
+            (min(self.actor_hidden + self.critic_hidden) >= 1,
+             f"layer sizes must be >= 1, got --actor-hidden {self.actor_hidden} --critic-hidden {self.critic_hidden}"),
+            (self.max_grad_norm > 0, f"--max-grad-norm must be > 0, got {self.max_grad_norm}"),
+            (self.vf_coef >= 0 and self.ent_coef >= 0, "--vf-coef and --ent-coef must be >= 0"),
+            (self.target_kl is None or self.target_kl > 0, f"--target-kl must be > 0 (or None: off), got {self.target_kl}"),
+            (self.reward_scale > 0, f"--reward-scale must be > 0, got {self.reward_scale}"),
+            (self.eval_episodes >= 0, f"--eval-episodes must be >= 0 (0: no evaluation), got {self.eval_episodes}"),
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
             (self.flow_target == "raw" or self.squash == "clip",
              "--flow-target executed trains on x₁ clipped into the action box, so it needs --squash clip"),
@@ -180,6 +189,7 @@ class TrainConfig:
         return self.num_envs * self.num_steps
 
     def to_dict(self) -> dict:
+        """The settings of a run (not the command that started it: ``config`` and ``resume`` are left out)."""
         d = dataclasses.asdict(self)
         for k, v in d.items():
             if isinstance(v, Path):
@@ -187,34 +197,75 @@ class TrainConfig:
             elif isinstance(v, tuple):
                 d[k] = list(v)
         d.pop("config")
+        d.pop("resume")
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - set(names))
-        if unknown:
-            raise UsageError(f"unknown option(s) in config: {', '.join(unknown)}; see `fpo train --help`")
-        values = dict(d)
-        for k in ("actor_hidden", "critic_hidden"):
-            if k in values:
-                values[k] = tuple(values[k])
-        for k in ("run_dir", "config"):
-            if values.get(k) is not None:
-                values[k] = Path(values[k])
-        return cls(**values)
+    def from_dict(cls, d: dict, source: str = "config") -> "TrainConfig":
+        return cls(**cls.check_values(d, source))
 
     @classmethod
-    def from_yaml(cls, path: Path) -> "TrainConfig":
+    def check_values(cls, d: dict, source: str) -> dict[str, Any]:
+        """``d`` with every value checked against its option's type (YAML's ``3e-4`` is a string: read as a number)."""
+        hints = typing.get_type_hints(cls)
+        unknown = sorted(set(d) - set(hints))
+        if unknown:
+            raise UsageError(f"unknown option(s) in {source}: {', '.join(unknown)}; see `fpo train --help`")
+        return {k: _typed(v, hints[k], f"{k} in {source}") for k, v in d.items()}
+
+    @classmethod
+    def values_from_yaml(cls, path: Path) -> dict[str, Any]:
+        """The options a YAML file sets, checked. ``resume`` is a command, not a setting: ignored (runs' files before
+        2026-11-27 hold it). A run's own ``run_dir`` is dropped too, so its ``config.yaml`` starts a new run."""
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except FileNotFoundError:
             raise UsageError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"cannot read config file {path}: {e}") from None
         except yaml.YAMLError as e:
             raise UsageError(f"config file {path} is not valid YAML: {e}") from None
         if not isinstance(data, dict):
             raise UsageError(f"config file {path} must hold a mapping of option: value")
-        return cls.from_dict(data)
+        data.pop("resume", None)
+        values = cls.check_values(data, str(path))
+        if values.get("run_dir") is not None and values["run_dir"].resolve() == Path(path).resolve().parent:
+            del values["run_dir"]
+        return values
 
     def write_yaml(self, path: Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def _typed(value: Any, kind: Any, where: str) -> Any:
+    """``value`` as an option of type ``kind`` (int, float, bool, str, Path, Literal, Optional, tuple[int, ...])."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Union:  # Optional[X]
+        return None if value is None else _typed(value, args[0], where)
+    if origin is Literal:
+        if value not in args:
+            raise UsageError(f"{where} must be one of {', '.join(map(str, args))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise UsageError(f"{where} must be a list of layer sizes, e.g. [64, 64], got {value!r}")
+        return tuple(_typed(v, int, where) for v in value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise UsageError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind in (int, float):
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or (kind is int and not float(number).is_integer()):
+            raise UsageError(f"{where} must be {'an integer' if kind is int else 'a number'}, got {value!r}")
+        return kind(number)
+    if kind in (str, Path):
+        if not isinstance(value, str):
+            raise UsageError(f"{where} must be a string, got {value!r}")
+        return kind(value)
+    raise TypeError(f"no check for option type {kind}")

@@ -17,14 +17,14 @@ def test_config_file_sets_defaults_and_flags_override(tmp_path, capsys):
     assert saved["num_envs"] == 2 and saved["n_mc"] == 5
     assert saved["clip_coef"] == 0.05  # the resolved per-algorithm default is written down
     # the written file is itself a valid config
-    assert TrainConfig.from_yaml(run / "config.yaml").n_mc == 5
+    assert TrainConfig.values_from_yaml(run / "config.yaml")["n_mc"] == 5
 
 
 def test_unknown_config_key_is_named(tmp_path, capsys):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("n_mcc: 3\n")
     assert main(["train", "--config", str(cfg_file)]) == 2
-    assert "unknown option(s) in config: n_mcc" in capsys.readouterr().err
+    assert f"unknown option(s) in {cfg_file}: n_mcc" in capsys.readouterr().err
 
 
 def test_help_explains_options(capsys):
@@ -44,3 +44,54 @@ def test_task_presets_apply_under_the_flags(tmp_path):
     assert rc == 0
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["num_envs"] == 8 and saved["num_steps"] == 256 and saved["num_minibatches"] == 2
+
+
+def _yaml(tmp_path, text: str):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_config_values_are_checked_against_their_types(tmp_path):
+    """YAML 1.1 reads 3e-4 and 1e5 as strings: numbers are read as numbers; a wrong type is named, not a traceback."""
+    import pytest
+
+    from fpo_core.errors import UsageError
+
+    values = TrainConfig.values_from_yaml(_yaml(tmp_path, "learning_rate: 3e-4\ntotal_steps: 1e5\nactor_hidden: [32, 32]\n"))
+    assert values == {"learning_rate": 3e-4, "total_steps": 100_000, "actor_hidden": (32, 32)}
+    assert type(values["total_steps"]) is int
+    for text, message in [("num_envs: eight", "num_envs in .* must be an integer, got 'eight'"),
+                          ("num_envs: 2.5", "must be an integer"),
+                          ("algo: ppo", "algo in .* must be one of fpo, gaussian, dppo, got 'ppo'"),
+                          ("activation: gelu", "activation in .* must be one of"),
+                          ("squash: none", "squash in .* must be one of tanh, clip"),
+                          ("actor_hidden: 64", "actor_hidden in .* must be a list of layer sizes"),
+                          ("obs_norm: 'yes'", "obs_norm in .* must be true or false"),
+                          ("env_id: 5", "env_id in .* must be a string")]:
+        with pytest.raises(UsageError, match=message):
+            TrainConfig.values_from_yaml(_yaml(tmp_path, text))
+
+
+def test_partial_config_files_start_from_the_tasks_preset(tmp_path):
+    from fpo_core.cli import train_config
+
+    path = _yaml(tmp_path, "env_id: HalfCheetah-v5\nseed: 4\n")
+    for argv in (["--config", str(path)], [f"--config={path}"]):
+        cfg = train_config(argv)
+        assert (cfg.env_id, cfg.seed, cfg.num_envs, cfg.loss_weighting) == ("HalfCheetah-v5", 4, 8, "velocity")
+    assert train_config(["--config", str(_yaml(tmp_path, "env_id: HalfCheetah-v5\nnum_envs: 4\n"))]).num_envs == 4
+
+
+def test_a_runs_config_yaml_starts_a_new_run(tmp_path):
+    """A run's own config.yaml, reused with another seed, must not point at (or resume) that run."""
+    from fpo_core.cli import train_config
+
+    run = tmp_path / "run"
+    (run).mkdir()
+    saved = TrainConfig(run_dir=run, resume=True, n_mc=3).to_dict()
+    assert "resume" not in saved and "config" not in saved
+    saved["resume"] = True  # as runs resumed before 2026-11-27 wrote it
+    (run / "config.yaml").write_text(yaml.safe_dump(saved))
+    cfg = train_config(["--config", str(run / "config.yaml"), "--seed", "3"])
+    assert not cfg.resume and cfg.run_dir is None and cfg.n_mc == 3 and cfg.seed == 3
