@@ -15,7 +15,7 @@ import tyro
 from fpo_core.config import TrainConfig
 from fpo_core.demo import demo
 from fpo_core.presets import preset
-from fpo_core.errors import FpoError, UsageError
+from fpo_core.errors import FpoError, TrainingInterrupted, UsageError
 
 log = logging.getLogger("fpo")
 
@@ -198,8 +198,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     except FpoError as e:
         print(f"fpo {argv[0]}: error: {e}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(f"fpo {argv[0]}: {e}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print(f"fpo {argv[0]}: interrupted (the last checkpoint written is kept; continue with --resume)", file=sys.stderr)
+        print(f"fpo {argv[0]}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -40,8 +40,9 @@ class TrainConfig:
     run_dir: Optional[Path] = None
     """Where checkpoints, metrics and plots go; default ``runs/<env>__<algo>__s<seed>``."""
     resume: bool = False
-    """Continue the run in ``run_dir`` from its latest checkpoint. Its saved config wins, except what may differ between
-    machines and sessions, which this command sets: run_dir, total_steps, device, cuda_graphs, threads, logging."""
+    """Continue the run in ``run_dir`` from its latest checkpoint, with its saved settings. This command may set only what
+    may differ between machines and sessions (run_dir, total_steps, device, cuda_graphs, env_groups, threads, logging);
+    another option that differs from the saved run is refused. SIGINT or SIGTERM stops a run after saving its update."""
     device: str = "cpu"
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
     cuda_graphs: bool = True

@@ -19,3 +19,7 @@ class PolicyFileError(FpoError):
 
 class InvalidInputError(FpoError, ValueError):
     """A bad argument at inference time: observation shape, non-finite values, integrator, step count."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT or SIGTERM after saving a checkpoint; the message says where to resume."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import logging
 import os
 import random
+import shutil
+import signal
+import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -25,7 +29,7 @@ from fpo_core.cuda_graph import graphed
 from fpo_core.device import resolve_device, to_host
 from fpo_core.distributed import Comm
 from fpo_core.envs import EnvGroups
-from fpo_core.errors import UsageError
+from fpo_core.errors import TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
 from fpo_core.normalize import ReturnScaler, RunningNorm
@@ -45,6 +49,11 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         return
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
+    stale = [p for p in (run_dir / "metrics.csv", run_dir / "tb") if p.exists()]
+    if stale:  # logs of a run killed before its first checkpoint: nothing to resume, and they would mix with this run's
+        log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
+        for p in stale:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".write_test"
@@ -69,6 +78,7 @@ class Trainer:
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
         if ckpt is not None:
             saved = TrainConfig.from_dict(ckpt["config"])
+            _check_unchanged(saved, cfg)
             cfg = dataclasses.replace(saved, resume=True, **{k: getattr(cfg, k) for k in RESUME_OVERRIDABLE})
             cfg.validate()
         self.cfg = cfg
@@ -236,7 +246,12 @@ class Trainer:
         """Train to ``total_steps``; returns a summary (returns before and after, speed, paths)."""
         cfg = self.cfg
         lead = self.rank == 0
-        if lead:
+        steps_per_iter = cfg.batch_size * self.world_size
+        num_iters = -(-cfg.total_steps // steps_per_iter)
+        if lead and self.iteration >= num_iters:
+            log.warning("%s already has %s env steps (--total-steps %s): nothing to train; pass a larger --total-steps "
+                        "to continue it", self.run_dir, f"{self.global_step:,}", f"{cfg.total_steps:,}")
+        elif lead:
             cfg.write_yaml(self.run_dir / "config.yaml")
         metrics_path = self.run_dir / "metrics.csv"
         if lead and cfg.resume:
@@ -244,47 +259,49 @@ class Trainer:
         before = self.evaluate(cfg.eval_episodes) if lead and cfg.eval_episodes and self.global_step == 0 else None
         writer = _tensorboard(self.run_dir, self.global_step) if lead and cfg.tensorboard else None
         bar = _progress(cfg, self.global_step) if lead and cfg.progress else None
-        steps_per_iter = cfg.batch_size * self.world_size
-        num_iters = -(-cfg.total_steps // steps_per_iter)
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
         try:
-            while self.iteration < num_iters:
-                t0 = time.perf_counter()
-                if cfg.anneal_lr:
-                    for g in self.ppo.optimizer.param_groups:
-                        g["lr"] = cfg.learning_rate * (1.0 - self.iteration / num_iters)
-                batch = self.collect()
-                t1 = time.perf_counter()
-                stats = self.update(batch, gen)
-                t2 = time.perf_counter()
-                self.iteration += 1
-                self.elapsed += t2 - t0
-                row = {
-                    "global_step": self.global_step,
-                    "iteration": self.iteration,
-                    "time_s": round(self.elapsed, 3),
-                    "sps": round(steps_per_iter / (t2 - t0), 1),
-                    "rollout_s": round(t1 - t0, 4),
-                    "update_s": round(t2 - t1, 4),
-                    "episode_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
-                    "lr": self.ppo.optimizer.param_groups[0]["lr"],
-                    **{k: stats.get(k, float("nan")) for k in ("policy_loss", "value_loss", "approx_kl", "clipfrac", "explained_variance")},
-                }
-                if lead:
-                    _append_metrics(metrics_path, row)
-                    if writer is not None:
-                        for k, v in row.items():
-                            if k not in ("global_step", "iteration"):
-                                writer.add_scalar(f"train/{k}", v, self.global_step)
-                    if bar is not None and not bar.disable:
-                        bar.update(steps_per_iter)
-                        bar.set_postfix(sps=f"{row['sps']:.0f}", ret=f"{row['episode_return']:.1f}")
-                    elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
-                        log.info("%s/%s steps, %.0f steps/s, recent return %.1f", f"{self.global_step:,}", f"{cfg.total_steps:,}",
-                                 row["sps"], row["episode_return"])
-                if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters:
-                    self.save()
+            with _stop_requests(self.comm is None) as stop:  # SIGINT/SIGTERM: finish this update, save, stop
+                while self.iteration < num_iters:
+                    t0 = time.perf_counter()
+                    if cfg.anneal_lr:
+                        for g in self.ppo.optimizer.param_groups:
+                            g["lr"] = cfg.learning_rate * (1.0 - self.iteration / num_iters)
+                    batch = self.collect()
+                    t1 = time.perf_counter()
+                    stats = self.update(batch, gen)
+                    t2 = time.perf_counter()
+                    self.iteration += 1
+                    self.elapsed += t2 - t0
+                    row = {
+                        "global_step": self.global_step,
+                        "iteration": self.iteration,
+                        "time_s": round(self.elapsed, 3),
+                        "sps": round(steps_per_iter / (t2 - t0), 1),
+                        "rollout_s": round(t1 - t0, 4),
+                        "update_s": round(t2 - t1, 4),
+                        "episode_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
+                        "lr": self.ppo.optimizer.param_groups[0]["lr"],
+                        **{k: stats.get(k, float("nan")) for k in ("policy_loss", "value_loss", "approx_kl", "clipfrac", "explained_variance")},
+                    }
+                    if lead:
+                        _append_metrics(metrics_path, row)
+                        if writer is not None:
+                            for k, v in row.items():
+                                if k not in ("global_step", "iteration"):
+                                    writer.add_scalar(f"train/{k}", v, self.global_step)
+                        if bar is not None and not bar.disable:
+                            bar.update(steps_per_iter)
+                            bar.set_postfix(sps=f"{row['sps']:.0f}", ret=f"{row['episode_return']:.1f}")
+                        elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
+                            log.info("%s/%s steps, %.0f steps/s, recent return %.1f", f"{self.global_step:,}", f"{cfg.total_steps:,}",
+                                     row["sps"], row["episode_return"])
+                    if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stop:
+                        self.save()
+                    if stop and self.iteration < num_iters:
+                        raise TrainingInterrupted(f"stopped at {self.global_step:,} env steps with a checkpoint: continue "
+                                                  f"with `fpo train --run-dir {self.run_dir} --resume`")
         finally:
             if bar is not None:
                 bar.close()
@@ -310,6 +327,40 @@ class Trainer:
                 after = self.evaluate(cfg.eval_episodes)
                 summary["eval_after"] = (float(after.mean()), float(after.std()))
         return summary
+
+
+def _check_unchanged(saved: TrainConfig, asked: TrainConfig) -> None:
+    """A resumed run continues with its saved settings: refuse flags that would be silently dropped."""
+    fixed = {f.name for f in dataclasses.fields(TrainConfig)} - set(RESUME_OVERRIDABLE) - {"resume", "config"}
+    changed = [f"{k} {getattr(saved, k)!r} → {getattr(asked, k)!r}" for k in sorted(fixed) if getattr(saved, k) != getattr(asked, k)]
+    if changed:
+        raise UsageError(f"--resume continues the run with the settings it was trained with, but this command changes "
+                         f"{'; '.join(changed)}: drop those options, or start a new run in another --run-dir (a resume may "
+                         f"change only {', '.join(RESUME_OVERRIDABLE)})")
+
+
+@contextlib.contextmanager
+def _stop_requests(enabled: bool) -> Iterator[list[int]]:
+    """While active, SIGINT and SIGTERM are recorded in the yielded list (the loop saves, then stops) instead of
+    killing the run mid-update; a second SIGINT stops at once. Off when distributed (ranks must stop together)
+    and outside the main thread (where signal handlers cannot be set)."""
+    requested: list[int] = []
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield requested
+        return
+
+    def handler(signum: int, _frame) -> None:
+        if requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        requested.append(signum)
+        log.warning("stopping after this update to save a checkpoint (Ctrl-C again to stop at once, without it)")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield requested
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _core_share() -> int:

@@ -1,6 +1,7 @@
 """A run killed with SIGKILL and resumed finishes its budget with intact files and restored state."""
 
 import csv
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ import pytest
 import torch
 
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
+from fpo_core.config import TrainConfig
+from fpo_core.errors import UsageError
 from fpo_core.trainer import Trainer
 
 from .helpers import tiny_config
@@ -119,3 +122,59 @@ def test_a_gpu_run_resumes_its_device_noise_stream(tmp_path):
     saved = load_checkpoint(run)["rng"]["cuda"]
     Trainer(tiny_config(run, total_steps=512, resume=True, device="cuda"))
     assert torch.equal(torch.cuda.get_rng_state(), saved), "a resumed GPU run would replay the seed's noise"
+
+
+def test_ctrl_c_saves_the_last_update_and_the_run_resumes(tmp_path):
+    """SIGINT stops after the current update with a checkpoint (none was due yet: --checkpoint-every 1000)."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--checkpoint-every", "1000", "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    metrics = run / "metrics.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 3:  # header and two updates
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"training ended before it could be interrupted: {proc.stderr.read()}"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    saved = load_checkpoint(run)
+    assert "with a checkpoint: continue with" in err and f"{saved['global_step']:,} env steps" in err
+    with open(metrics) as f:
+        assert int(list(csv.DictReader(f))[-1]["global_step"]) == saved["global_step"], "the saved update is the last logged"
+    resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_checkpoint(run)["global_step"] == 8192
+
+
+def test_resume_refuses_flags_it_would_ignore(tmp_path):
+    from fpo_core.cli import main
+
+    run = tmp_path / "run"
+    flags = ["--run-dir", str(run), "--no-progress", "--no-tensorboard", "--eval-episodes", "0"]
+    assert main(["train", "--total-steps", "256", "--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2",
+                 "--update-epochs", "1", *flags]) == 0
+    with pytest.raises(UsageError, match=r"changes learning_rate 0\.0003 → 0\.001; num_envs 2 → 4: drop those options"):
+        Trainer(dataclasses.replace(TrainConfig.from_dict(load_checkpoint(run)["config"]), resume=True, learning_rate=1e-3,
+                                    num_envs=4))
+    assert main(["train", "--resume", "--learning-rate", "0.001", *flags]) == 2
+    assert load_checkpoint(run)["global_step"] == 256
+
+
+def test_resuming_a_finished_run_trains_nothing_and_keeps_its_config(tmp_path, caplog):
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, total_steps=256)).train()
+    before = (run / "config.yaml").read_text()
+    Trainer(tiny_config(run, total_steps=128, resume=True)).train()
+    assert "nothing to train" in caplog.text
+    assert (run / "config.yaml").read_text() == before and load_checkpoint(run)["global_step"] == 256
+
+
+def test_a_fresh_run_replaces_the_logs_of_one_killed_before_its_first_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    (run / "tb").mkdir(parents=True)
+    (run / "metrics.csv").write_text("global_step,iteration\n1024,1\n2048,2\n")
+    Trainer(tiny_config(run, total_steps=256, tensorboard=True)).train()
+    with open(run / "metrics.csv") as f:
+        assert [int(r["global_step"]) for r in csv.DictReader(f)] == [128, 256]
