@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +40,11 @@ def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu")
     path = resolve(run_or_checkpoint)
     try:
         data = torch.load(path, map_location=device, weights_only=True)
-    except (EOFError, zipfile.BadZipFile, pickle.UnpicklingError, RuntimeError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated or corrupt?): {e}") from None
+    except Exception as e:  # torch raises what its unpickler or zip reader meets (EOFError, IndexError, RuntimeError, ...)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if "weights_only" in first:  # torch's advice to unpickle arbitrary objects is not ours to give
+            first = "it holds objects an fpo checkpoint never does"
+        raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated, corrupt or another format?): {first}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint")
     if data.get("version") != VERSION:

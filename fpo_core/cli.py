@@ -105,12 +105,16 @@ class EvalArgs:
 def evaluate(argv: list[str]) -> int:
     """Evaluate a policy (see ``fpo eval --help``)."""
     args = tyro.cli(EvalArgs, args=argv, prog="fpo eval")
-    from fpo_core.evaluate import load_actor, run_episodes
+    from fpo_core.evaluate import check_env_matches, load_actor, run_episodes
 
-    actor, env_id = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed, args.device)
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
-    returns = run_episodes(args.env_id or env_id, actor, args.episodes, args.seed, args.video)
+    if not 0 <= args.seed < 2**31:
+        raise UsageError(f"--seed must be in [0, 2**31), got {args.seed}")
+    actor, trained = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed, args.device)
+    if args.env_id and args.env_id != trained.env_id:
+        check_env_matches(trained, args.env_id)
+    returns = run_episodes(args.env_id or trained.env_id, actor, args.episodes, args.seed, args.video)
     print(f"return over {args.episodes} episodes: {returns.mean():.2f} ± {returns.std():.2f}")
     return 0
 
@@ -155,17 +159,29 @@ class GridWorldArgs:
     """An existing FPO run directory to plot instead of training one."""
     gaussian_run: Optional[Path] = None
     """An existing Gaussian PPO run directory to plot instead of training one."""
+    update_threads: int = 0
+    """Torch threads for the updates (0 = every core); 1 when other jobs keep this machine busy."""
 
 
 def gridworld(argv: list[str]) -> int:
     """Train FPO and Gaussian PPO on the GridWorld and plot their actions at the saddle (see ``fpo gridworld --help``)."""
     args = tyro.cli(GridWorldArgs, args=argv, prog="fpo gridworld")
-    from fpo_core.gridworld_plot import plot_saddle, train_config
+    from fpo_core.checkpoint import LATEST, load_checkpoint
+    from fpo_core.gridworld_plot import ENV_ID, plot_saddle, train_config
     from fpo_core.trainer import Trainer
 
+    if args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    for given in (args.fpo_run, args.gaussian_run):
+        if given is not None and (env_id := load_checkpoint(given)["config"]["env_id"]) != ENV_ID:
+            raise UsageError(f"{given} was trained on {env_id}; the saddle plot needs a {ENV_ID} run")
     runs = {}
     for algo, given in (("fpo", args.fpo_run), ("gaussian", args.gaussian_run)):
-        runs[algo] = given or Path(Trainer(train_config(algo, args.steps, args.seed, args.out / algo)).train()["run_dir"])
+        if given is None and (args.out / algo / LATEST).exists():
+            raise UsageError(f"{args.out / algo} already holds a run: plot it with --{algo}-run {args.out / algo}, or choose "
+                             f"another --out")
+        cfg = dataclasses.replace(train_config(algo, args.steps, args.seed, args.out / algo), update_threads=args.update_threads)
+        runs[algo] = given or Path(Trainer(cfg).train()["run_dir"])
     png = args.out / "saddle.png"
     result = plot_saddle(runs["fpo"], runs["gaussian"], png)
     for name, r in result.items():

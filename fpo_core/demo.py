@@ -10,11 +10,12 @@ from typing import Optional
 import tyro
 
 from fpo_core.config import TrainConfig
+from fpo_core.errors import UsageError
 
 
 @dataclass
 class DemoArgs:
-    """Train FPO on InvertedPendulum-v5 (about five minutes on 2 cores), evaluate, export, run through ROS 2."""
+    """Train FPO on InvertedPendulum-v5 (under a minute of training on 2 cores), evaluate, export, run through ROS 2."""
 
     run_dir: Optional[Path] = None
     """Where the run goes (default ``runs/demo_<time>``)."""
@@ -32,12 +33,15 @@ class DemoArgs:
 
 def demo(argv: list[str]) -> int:
     """Train, evaluate, export and deploy the default FPO policy (see ``fpo demo --help``)."""
+    from fpo_core.checkpoint import LATEST
     from fpo_core.cli import format_summary
     from fpo_core.export import export_policy
     from fpo_core.trainer import Trainer
 
     args = tyro.cli(DemoArgs, args=argv, prog="fpo demo")
     run_dir = args.run_dir or Path("runs") / time.strftime("demo_%Y%m%d-%H%M%S")
+    if (run_dir / LATEST).exists():
+        raise UsageError(f"{run_dir} already holds a run; choose another --run-dir (or none: a new folder under runs/)")
     print(f"== 1/3 training FPO on InvertedPendulum-v5 for {args.total_steps:,} steps → {run_dir}")
     cfg = TrainConfig(total_steps=args.total_steps, seed=args.seed, run_dir=run_dir, update_threads=args.update_threads)
     summary = Trainer(cfg).train()

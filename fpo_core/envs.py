@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
+import signal
+import threading
 from dataclasses import dataclass
+from typing import Iterator
 
 import gymnasium as gym
 import numpy as np
@@ -82,8 +86,10 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
     register_project_envs()
     try:
         return gym.make(env_id, **kwargs)
+    except gym.error.DependencyNotInstalled as e:
+        raise UsageError(f"environment {env_id!r} needs a package that is not installed: {e}") from None
     except gym.error.Error as e:
-        known = list(gym.registry)
+        known = [k for k in gym.registry if k != env_id]
         close = difflib.get_close_matches(env_id, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `python -c 'import gymnasium; gymnasium.pprint_registry()'` lists them"
         raise UsageError(f"unknown environment id {env_id!r} ({e}){hint}") from None
@@ -98,10 +104,26 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
     probe.close()
     fns = [lambda: make_env(env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
-    vec_cls = gym.vector.AsyncVectorEnv if asynchronous else gym.vector.SyncVectorEnv
-    envs = vec_cls(fns, autoreset_mode=mode)
+    if asynchronous:
+        with _sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)
+            envs = gym.vector.AsyncVectorEnv(fns, autoreset_mode=mode)
+    else:
+        envs = gym.vector.SyncVectorEnv(fns, autoreset_mode=mode)
     envs = gym.wrappers.vector.RecordEpisodeStatistics(envs)
     return envs, spec
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while subprocesses start (they keep ignoring it), where this thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class EnvGroups:

@@ -1,19 +1,23 @@
-"""Running episodes with any ``act(obs) -> env action`` function (checkpoint or exported model)."""
+"""Running episodes with any ``act(obs) -> env action`` function (checkpoint or exported model).
+
+torch is imported only for checkpoints: evaluating an exported model needs numpy and ONNX Runtime alone.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
-import torch
 
 from fpo_core.actions import squash
-from fpo_core.checkpoint import LoadedPolicy
-from fpo_core.device import resolve_device
-from fpo_core.envs import make_env
+from fpo_core.envs import EnvSpec, make_env
 from fpo_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from fpo_core.checkpoint import LoadedPolicy
 
 Actor = Callable[[np.ndarray], np.ndarray]
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -21,6 +25,8 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 
 def torch_actor(loaded: LoadedPolicy, num_steps: int | None = None, integrator: str | None = None, noise: str = "zero") -> Actor:
     """``act`` for a checkpointed policy: normalise, sample, squash into the action box."""
+    import torch
+
     spec, dev = loaded.spec, loaded.obs_norm.mean.device
     low, high = np.asarray(spec.action_low), np.asarray(spec.action_high)
 
@@ -35,8 +41,8 @@ def torch_actor(loaded: LoadedPolicy, num_steps: int | None = None, integrator: 
 
 def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path | None = None) -> np.ndarray:
     """Returns of ``episodes`` episodes; episode i is reset with seed ``seed + i`` (``video``: the first, as mp4 or gif)."""
-    if video is not None and video.suffix.lower() not in VIDEO_SUFFIXES:
-        raise UsageError(f"cannot write video {video}: use a name ending in {' or '.join(VIDEO_SUFFIXES)}")
+    if video is not None:
+        _check_video_path(video)
     env = make_env(env_id, render_mode="rgb_array" if video else None)
     frames: list[np.ndarray] = []
     returns = []
@@ -49,7 +55,7 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
                 total += float(reward)
                 done = term or trunc
                 if video is not None and i == 0:
-                    frames.append(env.render())
+                    frames.append(_render(env))
             returns.append(total)
     finally:
         env.close()
@@ -62,14 +68,68 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
 
 
 def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int,
-               device: str = "cpu") -> tuple[Actor, str]:
-    """An actor and its env id from a run directory, checkpoint or exported ``.onnx`` model."""
+               device: str = "cpu") -> tuple[Actor, Trained]:
+    """An actor and what it was trained on, from a run directory, checkpoint or exported ``.onnx`` model."""
     if Path(path).suffix == ".onnx":
         from fpo_core.runtime import FlowPolicy
 
         policy = FlowPolicy.load(path)
         policy.seed(seed)
-        return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), policy.contract.env_id
-    torch.manual_seed(seed)
+        c = policy.contract
+        return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), Trained(c.env_id, c.obs_dim, c.act_dim)
+    import torch
+
+    from fpo_core import integrators
+    from fpo_core.checkpoint import LoadedPolicy
+    from fpo_core.device import resolve_device
+
     loaded = LoadedPolicy.load(path, resolve_device(device))
-    return torch_actor(loaded, num_steps, integrator, noise), loaded.spec.env_id
+    if (num_steps is not None or integrator is not None) and loaded.policy.kind != "flow":
+        raise UsageError(f"--num-steps and --integrator apply to flow policies; {path} holds a {loaded.config.algo} policy")
+    try:
+        integrators.check(integrator or loaded.config.integrator, loaded.config.flow_steps if num_steps is None else num_steps)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    torch.manual_seed(seed)
+    s = loaded.spec
+    return torch_actor(loaded, num_steps, integrator, noise), Trained(s.env_id, s.obs_dim, s.act_dim)
+
+
+class Trained(NamedTuple):
+    """The env a policy was trained on and its sizes."""
+
+    env_id: str
+    obs_dim: int
+    act_dim: int
+
+
+def check_env_matches(trained: Trained, env_id: str) -> None:
+    """Refuse to run a policy in an env whose observation or action size differs from the one it was trained on."""
+    env = make_env(env_id)
+    try:
+        other = EnvSpec.of(env, env_id)
+    finally:
+        env.close()
+    if (other.obs_dim, other.act_dim) != (trained.obs_dim, trained.act_dim):
+        raise UsageError(f"{env_id} has observations of {other.obs_dim} and actions of {other.act_dim} values; the policy "
+                         f"was trained on {trained.env_id} with {trained.obs_dim} and {trained.act_dim}: choose an env of "
+                         f"those sizes")
+
+
+def _check_video_path(video: Path) -> None:
+    """Fail before the episodes, not after: a video name we can write, in a folder we may write to."""
+    if video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UsageError(f"cannot write video {video}: use a name ending in {' or '.join(VIDEO_SUFFIXES)}")
+    folder = next((p for p in video.resolve().parents if p.exists()), None)
+    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write video {video}: {folder} is not a writable folder; choose another --video")
+
+
+def _render(env) -> np.ndarray:
+    try:
+        return env.render()
+    except Exception as e:  # mujoco.FatalError without an OpenGL platform, or a backend that fails to start
+        if type(e).__name__ != "FatalError":
+            raise
+        raise UsageError(f"cannot render for the video ({e}); headless machines need MUJOCO_GL=egl (or osmesa), "
+                         f"desktops MUJOCO_GL=glfw") from None

@@ -66,6 +66,8 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
                   fused_integrator: str = "euler", opset: int = OPSET) -> PolicyContract:
     """Write ``out_path`` (and ``<stem>.fused.onnx`` with ``fused_steps``); returns the contract they carry."""
     out_path = Path(out_path)
+    if out_path.suffix != ".onnx":
+        raise UsageError(f"-o {out_path}: name the model *.onnx (`fpo eval` and the ROS node tell models from checkpoints by it)")
     fused_path = out_path.with_name(out_path.stem + ".fused.onnx") if fused_steps is not None else None
     for p in (out_path, fused_path):
         if p is not None and p.exists() and not overwrite:
@@ -93,7 +95,10 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
         fused = FusedGraph(norm, policy.field, fused_steps, fused_integrator)
         models.append((fused_path, _to_onnx(fused, args[:2], *FUSED_IO, opset), {GRAPH_ROLE_KEY: "fused"}))
     for path, model, extra in models:
-        _write(model, path, {**contract.to_metadata(), **extra})
+        try:
+            _write(model, path, {**contract.to_metadata(), **extra})
+        except OSError as e:
+            raise UsageError(f"cannot write {path}: {e.strerror or e}; choose a writable -o path") from None
     return contract
 
 

@@ -30,6 +30,11 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--flow-target", "executed"], "needs --squash clip"),
         (["train", "--algo", "gaussian", "--squash", "clip", "--flow-target", "executed"], "--algo fpo only"),
         (["train", "--algo", "fpo", "--ent-coef", "0.01"], "--ent-coef applies to --algo gaussian only"),
+        (["train", "--seed", "-1"], "--seed must be in [0, 2**31)"),
+        (["train", "--actor-hidden", "-5", "64"], "layer sizes must be >= 1"),
+        (["train", "--max-grad-norm", "0"], "--max-grad-norm must be > 0"),
+        (["train", "--eval-episodes", "-1"], "--eval-episodes must be >= 0"),
+        (["train", "--device", "mps"], "unknown device 'mps'"),
         (["eval", "no/such/run"], "does not exist"),
         (["train", "--config", "missing.yaml"], "config file missing.yaml does not exist"),
     ],
@@ -57,7 +62,7 @@ def test_truncated_checkpoint_is_named(tmp_path):
     ckpt = tmp_path / "run" / "checkpoints" / "latest.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:500])
     r = fpo("eval", str(tmp_path / "run"), cwd=tmp_path)
-    assert r.returncode == 2 and "truncated or corrupt" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "truncated, corrupt" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_unwritable_run_dir_is_named(tmp_path):
@@ -85,3 +90,56 @@ def test_eval_writes_a_video_headless(tmp_path):
     assert (tmp_path / "ep.mp4").stat().st_size > 1000
     bad = fpo("eval", str(tmp_path / "run"), "--video", str(tmp_path / "ep.avi2"), cwd=tmp_path)
     assert bad.returncode == 2 and "use a name ending in .mp4 or .gif" in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory) -> dict[str, Path]:
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    root = tmp_path_factory.mktemp("runs")
+    return {algo: Path(Trainer(tiny_config(root / algo, algo=algo, total_steps=128)).train()["run_dir"])
+            for algo in ("fpo", "gaussian")}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["eval", "{fpo}", "--num-steps", "0"], "num_steps must be an integer >= 1, got 0"),
+    (["eval", "{fpo}", "--integrator", "rk5"], "unknown integrator 'rk5'"),
+    (["eval", "{fpo}", "--env-id", "HalfCheetah-v5"], "the policy was trained on InvertedPendulum-v5 with 4 and 1"),
+    (["eval", "{fpo}", "--seed", "-1"], "--seed must be in [0, 2**31)"),
+    (["eval", "{fpo}", "--video", "{tmp}/v.txt"], "use a name ending in .mp4 or .gif"),
+    (["eval", "{gaussian}", "--num-steps", "2"], "apply to flow policies"),
+    (["eval", "{fpo}/config.yaml"], "not a readable fpo checkpoint"),
+    (["export", "{fpo}", "-o", "{tmp}/p.pt"], "name the model *.onnx"),
+    (["export", "{fpo}", "-o", "{fpo}/config.yaml/p.onnx"], "cannot write"),
+    (["gridworld", "--fpo-run", "{fpo}", "--gaussian-run", "{gaussian}"], "the saddle plot needs a fpo_sim/GridWorld-v0 run"),
+    (["gridworld", "--steps", "0"], "--steps must be >= 1"),
+    (["demo", "--run-dir", "{fpo}"], "already holds a run; choose another --run-dir"),
+])
+def test_bad_input_to_eval_export_and_tools_is_named(tiny_runs, tmp_path, capsys, args, needle):
+    from fpo_core.cli import main
+
+    assert main([a.format(tmp=tmp_path, **tiny_runs) for a in args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+
+
+NO_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError("torch is not installed (blocked by the test)")
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def test_eval_of_an_exported_model_needs_no_torch(tiny_runs, tmp_path):
+    from fpo_core.export import export_policy
+
+    export_policy(tiny_runs["fpo"], tmp_path / "p.onnx")
+    code = NO_TORCH + ("from fpo_core.cli import main; "
+                       f"sys.exit(main(['eval', {str(tmp_path / 'p.onnx')!r}, '--episodes', '1', '--num-steps', '2']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "return over 1 episodes" in r.stdout, r.stderr
