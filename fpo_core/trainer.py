@@ -49,8 +49,10 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         return
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
-    stale = [p for p in (run_dir / "metrics.csv", run_dir / "tb") if p.exists()]
-    if stale:  # logs of a run killed before its first checkpoint: nothing to resume, and they would mix with this run's
+    # a run killed before its first checkpoint (its config.yaml says it was ours) left logs that nothing can resume and
+    # that would mix with this run's
+    stale = [p for p in (run_dir / "metrics.csv", run_dir / "tb") if p.exists()] if (run_dir / "config.yaml").is_file() else []
+    if stale:
         log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
         for p in stale:
             shutil.rmtree(p) if p.is_dir() else p.unlink()

@@ -175,6 +175,7 @@ def test_a_fresh_run_replaces_the_logs_of_one_killed_before_its_first_checkpoint
     run = tmp_path / "run"
     (run / "tb").mkdir(parents=True)
     (run / "metrics.csv").write_text("global_step,iteration\n1024,1\n2048,2\n")
+    (run / "config.yaml").write_text("seed: 0\n")
     Trainer(tiny_config(run, total_steps=256, tensorboard=True)).train()
     with open(run / "metrics.csv") as f:
         assert [int(r["global_step"]) for r in csv.DictReader(f)] == [128, 256]
