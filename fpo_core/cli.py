@@ -172,16 +172,17 @@ def gridworld(argv: list[str]) -> int:
 
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    for given in (args.fpo_run, args.gaussian_run):
-        if given is not None and (env_id := load_checkpoint(given)["config"]["env_id"]) != ENV_ID:
-            raise UsageError(f"{given} was trained on {env_id}; the saddle plot needs a {ENV_ID} run")
-    runs = {}
-    for algo, given in (("fpo", args.fpo_run), ("gaussian", args.gaussian_run)):
-        if given is None and (args.out / algo / LATEST).exists():
+    given = {"fpo": args.fpo_run, "gaussian": args.gaussian_run}
+    for algo, run in given.items():  # every check before the first training run
+        if run is not None and (env_id := load_checkpoint(run)["config"]["env_id"]) != ENV_ID:
+            raise UsageError(f"{run} was trained on {env_id}; the saddle plot needs a {ENV_ID} run")
+        if run is None and (args.out / algo / LATEST).exists():
             raise UsageError(f"{args.out / algo} already holds a run: plot it with --{algo}-run {args.out / algo}, or choose "
                              f"another --out")
+    runs = {}
+    for algo, run in given.items():
         cfg = dataclasses.replace(train_config(algo, args.steps, args.seed, args.out / algo), update_threads=args.update_threads)
-        runs[algo] = given or Path(Trainer(cfg).train()["run_dir"])
+        runs[algo] = run or Path(Trainer(cfg).train()["run_dir"])
     png = args.out / "saddle.png"
     result = plot_saddle(runs["fpo"], runs["gaussian"], png)
     for name, r in result.items():
