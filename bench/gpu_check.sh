@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check behind docs/BENCHMARKS.md "On a GPU": CUDA-graph parity tests, train_throughput with one
+# The GPU check behind docs/BENCHMARKS.md "On a GPU": the CUDA tests (graph parity, device RNG on resume), train_throughput with one
 # and two env groups and without graphs, and short graphed training runs (one and two env groups).
 # Needs torch with CUDA and the package importable.
 #   bench/gpu_check.sh [RUN_DIR]     (PYTHON=... to choose the interpreter)
