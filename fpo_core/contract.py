@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
@@ -82,9 +83,18 @@ class PolicyContract:
             (self.time_convention == TIME_CONVENTION, f"time_convention {self.time_convention!r} is not {TIME_CONVENTION!r}"),
             (_pos_int(self.obs_dim) and _pos_int(self.act_dim), f"obs_dim {self.obs_dim!r} and act_dim {self.act_dim!r} must be integers >= 1"),
             (_pos_int(self.num_steps), f"num_steps {self.num_steps!r} must be an integer >= 1"),
-            (len(self.action_low) == len(self.action_high) == len(self.joint_names) == self.act_dim,
-             f"action_low, action_high and joint_names must each have act_dim={self.act_dim} entries"),
-            (self.gaussian_std is None or len(self.gaussian_std) == self.act_dim, f"gaussian_std must have act_dim={self.act_dim} entries"),
+            (_numbers(self.action_low, self.act_dim) and _numbers(self.action_high, self.act_dim)
+             and all(lo <= hi for lo, hi in zip(self.action_low, self.action_high)),
+             f"action_low and action_high must be {self.act_dim} finite numbers each, low <= high"),
+            (isinstance(self.joint_names, list) and len(self.joint_names) == self.act_dim
+             and all(isinstance(n, str) for n in self.joint_names), f"joint_names must be {self.act_dim} strings"),
+            (self.gaussian_std is None or (_numbers(self.gaussian_std, self.act_dim) and min(self.gaussian_std) > 0),
+             f"gaussian_std must be {self.act_dim} finite numbers > 0"),
+            (_number(self.control_period_s) and self.control_period_s > 0,
+             f"control_period_s {self.control_period_s!r} must be a number > 0"),
+            (isinstance(self.training_steps, int) and not isinstance(self.training_steps, bool) and self.training_steps >= 0,
+             f"training_steps {self.training_steps!r} must be an integer >= 0"),
+            (isinstance(self.env_id, str) and self.env_id != "", f"env_id {self.env_id!r} must be a gymnasium id"),
             ((self.fused_steps is None) == (self.fused_integrator is None) == (self.fused_file is None),
              "fused_steps, fused_integrator and fused_file must be all set or all null"),
             (self.fused_steps is None or (_pos_int(self.fused_steps) and self.fused_integrator in INTEGRATORS and self.kind == "flow"),
@@ -135,6 +145,14 @@ class PolicyContract:
 
 def _pos_int(n: object) -> bool:
     return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _numbers(xs: object, n: int) -> bool:
+    return isinstance(xs, list) and len(xs) == n and all(map(_number, xs))
 
 
 def _decode(key: str, value: str) -> object:
