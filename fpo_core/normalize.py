@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -68,16 +70,22 @@ class ReturnScaler(nn.Module):
         self.register_buffer("ret", torch.zeros(num_envs, dtype=torch.float64))
         self.register_buffer("stats", torch.tensor([0.0, 0.0, 0.0], dtype=torch.float64))  # count, mean, M2
 
-    def forward(self, reward: np.ndarray, done: np.ndarray, envs: slice = slice(None)) -> np.ndarray:
-        """Scale one step's rewards of the envs ``envs`` selects (all by default)."""
+    def forward(self, reward: np.ndarray, done: np.ndarray, envs: slice = slice(None),
+                union: Callable[[np.ndarray], tuple[float, float, float]] | None = None) -> np.ndarray:
+        """Scale one step's rewards of the envs ``envs`` selects (all by default). ``union``: the count, mean and sum of
+        squared deviations of every process's returns (data-parallel training; default: this process's)."""
         ret, stats = self.ret.numpy()[envs], self.stats.numpy()
         ret *= self.gamma
         ret += reward
         n, mean, m2 = stats
-        b_n, b_mean = ret.size, ret.mean()
+        if union is None:
+            b_n, b_mean = ret.size, ret.mean()
+            b_m2 = ((ret - b_mean) ** 2).sum()
+        else:
+            b_n, b_mean, b_m2 = union(ret)
         total = n + b_n
         delta = b_mean - mean
-        stats[:] = (total, mean + delta * b_n / total, m2 + ((ret - b_mean) ** 2).sum() + delta**2 * n * b_n / total)
+        stats[:] = (total, mean + delta * b_n / total, m2 + b_m2 + delta**2 * n * b_n / total)
         ret[done] = 0.0
         scaled = reward / np.sqrt(stats[2] / stats[0] + self.eps)
         return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)

@@ -112,9 +112,13 @@ class Trainer:
         self.recent_returns: deque[float] = deque(maxlen=20)
         if ckpt is not None:
             self._restore(ckpt)
+        elif comm is not None:  # every rank starts from rank 0's networks, whatever its hardware's arithmetic
+            for module in (self.policy, self.critic):
+                comm.broadcast(module)
         if self.rank > 0:  # own exploration noise and environments on every rank
             self._seed(cfg.seed + 1000 * self.rank + 7919 * self.iteration)
         self.next_obs = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
+        self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
     # ---- state -------------------------------------------------------------------------------
     def _seed(self, seed: int) -> None:
@@ -197,7 +201,7 @@ class Trainer:
         done = term | trunc
         reward = reward * cfg.reward_scale
         if cfg.reward_norm:
-            reward = self.reward_scaler(reward, done, envs)
+            reward = self.reward_scaler(reward, done, envs, None if self.comm is None else self._union_stats)
         cut = trunc & ~term
         if cut.any():
             final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=self.device)
@@ -229,6 +233,11 @@ class Trainer:
         finally:
             torch.set_num_threads(rollout_threads)
 
+    def _union_stats(self, x: np.ndarray) -> tuple[float, float, float]:
+        """Count, mean and sum of squared deviations of every rank's ``x``: one return scale for all ranks."""
+        mean, var, n = self.comm.batch_stats(torch.from_numpy(x).reshape(-1, 1))
+        return n, float(mean), float(var) * n
+
     def update_obs_norm(self, obs: torch.Tensor) -> None:
         """Fold this step's observations (every rank's, when distributed) into the normaliser."""
         if self.comm is None:
@@ -249,7 +258,10 @@ class Trainer:
         cfg = self.cfg
         lead = self.rank == 0
         steps_per_iter = cfg.batch_size * self.world_size
-        num_iters = -(-cfg.total_steps // steps_per_iter)
+        # the run ends at the first whole update at or past total_steps, counted in steps from where it stands: a resume
+        # may run on another number of processes (another batch per update)
+        end = self.global_step + max(0, -(-(cfg.total_steps - self.global_step) // steps_per_iter)) * steps_per_iter
+        num_iters = self.iteration + (end - self.global_step) // steps_per_iter
         if lead and self.iteration >= num_iters:
             log.warning("%s already has %s env steps (--total-steps %s): nothing to train; pass a larger --total-steps "
                         "to continue it", self.run_dir, f"{self.global_step:,}", f"{cfg.total_steps:,}")
@@ -264,12 +276,12 @@ class Trainer:
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
         try:
-            with _stop_requests(self.comm is None) as stop:  # SIGINT/SIGTERM: finish this update, save, stop
+            with _stop_requests() as stop:  # SIGINT/SIGTERM: finish this update, save, stop
                 while self.iteration < num_iters:
                     t0 = time.perf_counter()
                     if cfg.anneal_lr:
                         for g in self.ppo.optimizer.param_groups:
-                            g["lr"] = cfg.learning_rate * (1.0 - self.iteration / num_iters)
+                            g["lr"] = cfg.learning_rate * (1.0 - self.global_step / end)
                     batch = self.collect()
                     t1 = time.perf_counter()
                     stats = self.update(batch, gen)
@@ -299,9 +311,10 @@ class Trainer:
                         elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
                             log.info("%s/%s steps, %.0f steps/s, recent return %.1f", f"{self.global_step:,}", f"{cfg.total_steps:,}",
                                      row["sps"], row["episode_return"])
-                    if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stop:
+                    stopping = bool(stop) if self.comm is None else self.comm.mean(float(bool(stop))) > 0  # all ranks agree
+                    if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stopping:
                         self.save()
-                    if stop and self.iteration < num_iters:
+                    if stopping and self.iteration < num_iters:
                         raise TrainingInterrupted(f"stopped at {self.global_step:,} env steps with a checkpoint: continue "
                                                   f"with `fpo train --run-dir {self.run_dir} --resume`")
         finally:
@@ -342,12 +355,12 @@ def _check_unchanged(saved: TrainConfig, asked: TrainConfig) -> None:
 
 
 @contextlib.contextmanager
-def _stop_requests(enabled: bool) -> Iterator[list[int]]:
+def _stop_requests() -> Iterator[list[int]]:
     """While active, SIGINT and SIGTERM are recorded in the yielded list (the loop saves, then stops) instead of
-    killing the run mid-update; a second SIGINT stops at once. Off when distributed (ranks must stop together)
-    and outside the main thread (where signal handlers cannot be set)."""
+    killing the run mid-update; a second SIGINT stops at once. Off outside the main thread (where signal handlers
+    cannot be set)."""
     requested: list[int] = []
-    if not enabled or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield requested
         return
 

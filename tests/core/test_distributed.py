@@ -1,9 +1,12 @@
 """Data-parallel training: two CPU ranks over gloo stay bit-identical; statistics merge exactly."""
 
+import csv
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import torch
 import torch.distributed as dist
@@ -33,7 +36,8 @@ def _rank(rank: int, world: int, port: int, tmp: str) -> None:
     trainer.update_obs_norm = lambda obs: (seen.append(obs.clone()), merge(obs))[1]
     trainer.train()
     params = [p.detach().clone() for p in [*trainer.policy.parameters(), *trainer.critic.parameters()]]
-    torch.save({"params": params, "policy": trainer.policy.state_dict(), "norm": trainer.obs_norm.state_dict(), "seen": torch.cat(seen)}, os.path.join(tmp, f"rank{rank}.pt"))
+    torch.save({"params": params, "policy": trainer.policy.state_dict(), "norm": trainer.obs_norm.state_dict(), "seen": torch.cat(seen),
+                "return_stats": trainer.reward_scaler.stats.clone()}, os.path.join(tmp, f"rank{rank}.pt"))
     comm.barrier()  # as fpo train does: no rank destroys the group while another still uses it
     comm.close()
 
@@ -45,6 +49,8 @@ def test_two_gloo_ranks_stay_identical_and_merge_statistics(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(r0["params"], r1["params"])), "parameters diverged across ranks"
     for k in ("mean", "var", "count"):
         assert torch.equal(r0["norm"][k], r1["norm"][k])
+    assert torch.equal(r0["return_stats"], r1["return_stats"]), "every rank must scale rewards by the same return std"
+    assert r0["return_stats"][0].item() == 2 * 1024 // 2, "the return statistics count every rank's env steps"
     union = RunningNorm(r0["seen"].shape[1])
     union.update(torch.cat([r0["seen"], r1["seen"]]))
     assert r0["norm"]["count"].item() == union.count.item() == 2 * r0["seen"].shape[0]
@@ -54,12 +60,48 @@ def test_two_gloo_ranks_stay_identical_and_merge_statistics(tmp_path):
     assert all(torch.equal(v, r0["policy"][k]) for k, v in ckpt["policy"].items()), "rank 0 writes its own networks"
 
 
-def test_torchrun_launches_the_cli(tmp_path):
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+SMALL = ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2", "--update-epochs", "1", "--no-progress",
+         "--no-tensorboard", "--eval-episodes", "0"]
+
+
+def test_torchrun_launches_the_cli_and_a_single_process_resumes_it(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "fpo_core.cli", "train",
-           "--total-steps", "1024", "--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2", "--update-epochs", "1",
-           "--no-progress", "--no-tensorboard", "--eval-episodes", "0", "--run-dir", str(tmp_path / "run")]
-    r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    cli = ["-m", "fpo_core.cli", "train", *SMALL, "--run-dir", str(tmp_path / "run")]
+    r = subprocess.run([*TORCHRUN, *cli, "--total-steps", "1024"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.count("run directory") == 1, "only rank 0 reports"
     assert load_checkpoint(tmp_path / "run")["global_step"] == 1024
+    # one process has half the batch per update: the run still ends at its step budget, and the rate anneals over steps
+    r = subprocess.run([sys.executable, *cli, "--total-steps", "2048", "--resume"], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert load_checkpoint(tmp_path / "run")["global_step"] == 2048
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = [(int(row["global_step"]), float(row["lr"])) for row in csv.DictReader(f)]
+    resumed = [(step, lr) for step, lr in rows if step > 1024]
+    assert [step for step, _ in resumed] == list(range(1152, 2049, 128))
+    for step, lr in resumed:  # each update's rate: 3e-4 · (1 − steps before it / 2048)
+        assert abs(lr - 3e-4 * (1 - (step - 128) / 2048)) < 1e-12, rows
+
+
+def test_sigterm_to_torchrun_stops_every_rank_with_a_checkpoint(tmp_path):
+    """Preemption (SLURM and torchrun forward SIGTERM): all ranks finish the same update, rank 0 saves it."""
+    run = tmp_path / "run"
+    cmd = [*TORCHRUN, "-m", "fpo_core.cli", "train", *SMALL, "--total-steps", "1000000", "--checkpoint-every", "1000",
+           "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (run / "metrics.csv").exists() and len((run / "metrics.csv").read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.stderr.read()[-3000:]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert "with a checkpoint: continue with" in err, err[-3000:]
+    with open(run / "metrics.csv") as f:
+        last = int(list(csv.DictReader(f))[-1]["global_step"])
+    assert load_checkpoint(run)["global_step"] == last > 0

@@ -63,6 +63,9 @@ def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
     opt = second.ppo.optimizer.state_dict()
     assert opt["state"][0]["step"] == saved["optimizer"]["state"][0]["step"]
     assert torch.equal(torch.get_rng_state(), saved["rng"]["torch"])
+    assert saved["reward_scaler"]["ret"].abs().sum() > 0 and not second.reward_scaler.ret.any(), \
+        "the envs restart their episodes: no discounted return may carry over"
+    assert torch.equal(second.reward_scaler.stats, saved["reward_scaler"]["stats"])
     second.train()
     assert load_checkpoint(run)["global_step"] == 512
 
