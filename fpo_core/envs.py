@@ -64,18 +64,18 @@ class EnvSpec:
 
 
 def joint_names(env: gym.Env, act_dim: int) -> list[str]:
-    """Names of the actuated joints for MuJoCo envs (``joint_<i>`` otherwise)."""
+    """Names of the actuated joints for MuJoCo envs; ``joint_<i>`` for an actuator that drives no joint (a tendon, a
+    site) and for every action of other envs."""
     model = getattr(env, "model", None)
     try:
         import mujoco
 
-        names = []
-        for i in range(model.nu):
-            j = model.actuator_trnid[i, 0]
-            names.append(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint_{i}")
+        on_joint = (int(mujoco.mjtTrn.mjTRN_JOINT), int(mujoco.mjtTrn.mjTRN_JOINTINPARENT))
+        names = [(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, model.actuator_trnid[i, 0]) if int(model.actuator_trntype[i])
+                  in on_joint else None) or f"joint_{i}" for i in range(model.nu)]
         if len(names) == act_dim:
             return names
-    except Exception:  # not a MuJoCo env, or an actuator not on a joint
+    except Exception:  # not a MuJoCo env
         pass
     return [f"joint_{i}" for i in range(act_dim)]
 

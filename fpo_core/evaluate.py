@@ -43,7 +43,12 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
     """Returns of ``episodes`` episodes; episode i is reset with seed ``seed + i`` (``video``: the first, as mp4 or gif)."""
     if video is not None:
         _check_video_path(video)
-    env = make_env(env_id, render_mode="rgb_array" if video else None)
+    try:
+        env = make_env(env_id, render_mode="rgb_array" if video else None)
+    except ValueError as e:  # an env that cannot render (as gymnasium's own checks raise it)
+        if video is None or isinstance(e, UsageError):
+            raise
+        raise UsageError(f"cannot record a video of {env_id}: {e}") from None
     frames: list[np.ndarray] = []
     returns = []
     try:
@@ -63,7 +68,8 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
         import imageio
 
         video.parent.mkdir(parents=True, exist_ok=True)
-        imageio.mimsave(video, frames, fps=int(round(1.0 / env.unwrapped.dt)) if hasattr(env.unwrapped, "dt") else 30)
+        fps = 1.0 / env.unwrapped.dt if hasattr(env.unwrapped, "dt") else env.metadata.get("render_fps", 30)
+        imageio.mimsave(video, frames, fps=int(round(fps)))
     return np.asarray(returns)
 
 

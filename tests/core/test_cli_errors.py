@@ -143,3 +143,15 @@ def test_eval_of_an_exported_model_needs_no_torch(tiny_runs, tmp_path):
                        f"sys.exit(main(['eval', {str(tmp_path / 'p.onnx')!r}, '--episodes', '1', '--num-steps', '2']))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "return over 1 episodes" in r.stdout, r.stderr
+
+
+def test_a_video_of_an_env_that_cannot_render_is_refused(tmp_path, capsys):
+    from fpo_core.cli import main
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    run = Trainer(tiny_config(tmp_path / "hg", env_id="fpo_sim/HiddenGoal-v0", total_steps=128)).train()["run_dir"]
+    assert main(["eval", run, "--episodes", "1", "--video", str(tmp_path / "v.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot record a video of fpo_sim/HiddenGoal-v0" in err, err

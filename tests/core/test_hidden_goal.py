@@ -82,3 +82,4 @@ def test_the_side_is_absent_from_observations(env):
     n = min(len(t) for t in traces)
     assert n >= 6 and np.ptp(traces[0][:n, 3]) > 0
     np.testing.assert_array_equal(traces[0][:n], traces[1][:n])
+
