@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+from fpo_ros.discovery import loopback_env
+
+os.environ.update(loopback_env())
 os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))  # ids above 101 reach ephemeral ports
 
 import numpy as np  # noqa: E402

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fpo_ros.discovery import loopback_env
+
 
 @dataclass
 class Deployment:
@@ -38,7 +40,8 @@ def run(policy_file: Path, num_steps: int, episodes: int, seed: int = 0, integra
     from fpo_ros.sim_node import STATS_QOS
 
     domain = domain_id if domain_id is not None else 50 + os.getpid() % 50
-    env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": str(domain)}
+    os.environ.update(loopback_env())  # this process's own listener too, not only the nodes it starts
+    env = {**os.environ, "ROS_DOMAIN_ID": str(domain)}
     ctx = Context()
     rclpy.init(context=ctx, domain_id=domain)
     node = rclpy.create_node("fpo_closed_loop", context=ctx)

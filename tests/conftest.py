@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from fpo_ros.discovery import loopback_env
+
 # Keep MuJoCo headless and DDS discovery on loopback for everything this suite starts.
 os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ.update(loopback_env())
 os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))
 
 
@@ -40,9 +42,9 @@ def policy_file(trained_run: Path, tmp_path_factory) -> Path:
 def ros_env(monkeypatch) -> dict[str, str]:
     """Environment for a test that starts ROS processes: loopback discovery, a domain of its own."""
     domain = str(next(_domains))
-    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    monkeypatch.setenv("ROS_DOMAIN_ID", domain)
-    return {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST", "ROS_DOMAIN_ID": domain}
+    for k, v in {**loopback_env(), "ROS_DOMAIN_ID": domain}.items():
+        monkeypatch.setenv(k, v)
+    return dict(os.environ)
 
 
 def _domain_ids():
