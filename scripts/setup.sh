@@ -17,10 +17,12 @@ if "$PY" -c 'import sys; sys.exit(sys.version_info >= (3, 11))'; then constraint
 
 extras="dev,ros"
 venv_flags=()
+system_ros=false
 if "$PY" -c 'import rclpy' 2>/dev/null; then
   echo "setup: using the ROS 2 already installed ($(command -v ros2 || echo rclpy importable)); not installing ROS wheels"
   extras="dev"
   venv_flags=(--system-site-packages)
+  system_ros=true
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -41,7 +43,14 @@ if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
   echo "setup: installing $TORCH_PIN (CPU build)"
   "${pip[@]}" install "$TORCH_PIN"
 fi
-echo "setup: installing fpo[$extras] with pinned dependencies"
+if $system_ros; then
+  # apt's ROS message packages are compiled against numpy 1.x and fail to import under numpy 2 (e.g. spot_ros2#492):
+  # the venv keeps numpy 1.26 (and ml_dtypes 0.5, the last release that accepts it)
+  sed -e '/^numpy==/d' -e '/^ml_dtypes==/d' "$constraints" > "$VENV/constraints-system-ros.txt"
+  printf 'numpy==1.26.4\nml_dtypes==0.5.4\n' >> "$VENV/constraints-system-ros.txt"
+  constraints="$VENV/constraints-system-ros.txt"
+fi
+echo "setup: installing fpo[$extras] with pinned dependencies ($constraints)"
 "${pip[@]}" install -c "$constraints" -e ".[$extras]"
 echo "$want" > "$stamp"
 echo "setup: done ($VENV)"
