@@ -4,8 +4,8 @@
         --variant base= --variant lr1e-4="--learning-rate 1e-4" --variant clip0.1="--clip-coef 0.1"
 
 Each variant is the task's preset plus the ``fpo train`` flags after ``=``. Runs go ``--jobs`` at a time
-as ``fpo train`` subprocesses, each stopped after ``--time-limit`` seconds if unfinished (its last
-checkpoint stays); a finished run is skipped and a started one resumes when the sweep is run again.
+as ``fpo train`` subprocesses, each stopped after ``--time-limit`` seconds if unfinished (SIGTERM: it saves the
+update in progress); a finished run is skipped and a started one resumes when the sweep is run again.
 Every run's latest checkpoint is then evaluated (zero and random initial noise, K = 10 and K = 2) and
 ``OUT/sweep.csv`` / ``OUT/sweep.md`` list per variant and seed: the steps reached, the training return
 at the step every run reached (comparable when the time limit cut runs short), and the evals with the step of
@@ -55,9 +55,16 @@ def train_and_eval(args: argparse.Namespace, name: str, flags: list[str], seed: 
     with open(log, "a") as f:
         f.write(" ".join(map(shlex.quote, train)) + "\n")
         f.flush()
+        proc = subprocess.Popen(train, stdout=f, stderr=subprocess.STDOUT)
         try:
-            subprocess.run(train, stdout=f, stderr=subprocess.STDOUT, timeout=args.time_limit)
-        except subprocess.TimeoutExpired:
+            proc.wait(timeout=args.time_limit)
+        except subprocess.TimeoutExpired:  # SIGTERM: the run finishes its update and checkpoints it, then stops
+            proc.terminate()
+            try:
+                proc.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             f.write(f"stopped at the {args.time_limit} s limit\n")
     if not (run_dir / LATEST).exists():
         return f"{run_dir.name}: FAILED before its first checkpoint (see {log})"
