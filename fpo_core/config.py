@@ -166,7 +166,7 @@ class TrainConfig:
             (self.reward_clip is None or self.reward_clip > 0, f"--reward-clip must be > 0 (or None: off), got {self.reward_clip}"),
             (self.dppo_sigma > 0, f"--dppo-sigma must be > 0, got {self.dppo_sigma}"),
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
-            (min(self.actor_hidden + self.critic_hidden) >= 1,
+            (min(self.actor_hidden + self.critic_hidden, default=1) >= 1,
              f"layer sizes must be >= 1, got --actor-hidden {self.actor_hidden} --critic-hidden {self.critic_hidden}"),
             (self.max_grad_norm > 0, f"--max-grad-norm must be > 0, got {self.max_grad_norm}"),
             (self.vf_coef >= 0 and self.ent_coef >= 0, "--vf-coef and --ent-coef must be >= 0"),

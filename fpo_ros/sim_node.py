@@ -158,7 +158,7 @@ class SimNode(FpoNode):
 
     def _publish_observation(self) -> None:
         self.obs_pub.publish(Float64MultiArray(data=np.asarray(self.obs, dtype=np.float64).tolist()))
-        js = JointState(name=list(self.spec.joint_names))
+        js = JointState(name=[name for name, _, _ in self.joints] if self.joints else list(self.spec.joint_names))
         js.header.stamp = self.get_clock().now().to_msg()
         if self.joints:
             js.position, js.velocity, js.effort = joint_readings(self.env.unwrapped.data, self.joints)
@@ -169,19 +169,24 @@ class SimNode(FpoNode):
         super().destroy_node()
 
 
-def joint_addresses(model, names: Sequence[str]) -> list[tuple[int, int]]:
-    """(qpos, dof) addresses of the named joints in a MuJoCo model (empty if it is not one)."""
-    try:
-        return [(int(model.joint(n).qposadr[0]), int(model.joint(n).dofadr[0])) for n in names]
-    except (AttributeError, KeyError, TypeError):
-        return []
+def joint_addresses(model, names: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(name, qpos, dof) of each named joint of a MuJoCo model; names that are no joint (an actuator on a tendon
+    or a site: ``joint_<i>``) are left out, and a model that is not MuJoCo's gives none."""
+    found = []
+    for n in names:
+        try:
+            joint = model.joint(n)
+        except (AttributeError, KeyError, TypeError):
+            continue
+        found.append((n, int(joint.qposadr[0]), int(joint.dofadr[0])))
+    return found
 
 
-def joint_readings(data, joints: list[tuple[int, int]]) -> tuple[list[float], list[float], list[float]]:
-    """Position, velocity and effort of each (qpos, dof) joint. The effort is what the actuators apply at the joint
+def joint_readings(data, joints: list[tuple[str, int, int]]) -> tuple[list[float], list[float], list[float]]:
+    """Position, velocity and effort of each joint. The effort is what the actuators apply at the joint
     (``qfrc_actuator``: gear × actuator force), as a JointState means it, not the actuator's own force."""
-    return ([float(data.qpos[q]) for q, _ in joints], [float(data.qvel[v]) for _, v in joints],
-            [float(data.qfrc_actuator[v]) for _, v in joints])
+    return ([float(data.qpos[q]) for _, q, _ in joints], [float(data.qvel[v]) for _, _, v in joints],
+            [float(data.qfrc_actuator[v]) for _, _, v in joints])
 
 
 def main(args: Optional[list[str]] = None) -> int:
