@@ -46,6 +46,9 @@ def train_config(argv: list[str]) -> TrainConfig:
     path = _config_path(argv)
     file_values = TrainConfig.values_from_yaml(path) if path else {}
     probe = tyro.cli(TrainConfig, args=argv, default=dataclasses.replace(TrainConfig(), **file_values), prog="fpo train")
+    if path and probe.resume:
+        raise UsageError("--config starts new runs; a resume continues with the run's own saved settings: "
+                         "`fpo train --run-dir RUN --resume`")
     saved = probe.resolved_run_dir() / "config.yaml"
     if probe.resume and saved.exists():
         defaults = dataclasses.replace(TrainConfig(), **TrainConfig.values_from_yaml(saved))

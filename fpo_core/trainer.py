@@ -49,10 +49,12 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         return
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
-    # a run killed before its first checkpoint (its config.yaml says it was ours) left logs that nothing can resume and
-    # that would mix with this run's
-    stale = [p for p in (run_dir / "metrics.csv", run_dir / "tb") if p.exists()] if (run_dir / "config.yaml").is_file() else []
-    if stale:
+    present = [p for p in (run_dir / "config.yaml", run_dir / "metrics.csv", run_dir / "tb") if p.exists()]
+    if present and not _written_by_fpo(run_dir):
+        raise UsageError(f"{run_dir} holds files fpo did not write ({', '.join(p.name for p in present)}), which a run would "
+                         f"overwrite: choose another --run-dir")
+    stale = [p for p in present if p.name != "config.yaml"]
+    if stale:  # a run killed before its first checkpoint: its logs can't be resumed and would mix with this run's
         log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
         for p in stale:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -342,6 +344,20 @@ class Trainer:
                 after = self.evaluate(cfg.eval_episodes)
                 summary["eval_after"] = (float(after.mean()), float(after.std()))
         return summary
+
+
+def _written_by_fpo(run_dir: Path) -> bool:
+    """Whether ``run_dir``'s files are an fpo run's: its config.yaml reads as one, a metrics.csv has our columns."""
+    metrics = run_dir / "metrics.csv"
+    try:
+        values = TrainConfig.values_from_yaml(run_dir / "config.yaml")
+        header = ["global_step", "iteration"]
+        if metrics.exists():
+            with open(metrics, newline="") as f:
+                header = next(csv.reader(f), [])
+    except (UsageError, OSError):
+        return False
+    return {"env_id", "algo", "total_steps"} <= set(values) and header[:2] == ["global_step", "iteration"]
 
 
 def _check_unchanged(saved: TrainConfig, asked: TrainConfig) -> None:

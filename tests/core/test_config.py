@@ -95,3 +95,9 @@ def test_a_runs_config_yaml_starts_a_new_run(tmp_path):
     (run / "config.yaml").write_text(yaml.safe_dump(saved))
     cfg = train_config(["--config", str(run / "config.yaml"), "--seed", "3"])
     assert not cfg.resume and cfg.run_dir is None and cfg.n_mc == 3 and cfg.seed == 3
+
+
+def test_config_files_do_not_mix_with_resume(tmp_path, capsys):
+    path = _yaml(tmp_path, "n_mc: 3\n")
+    assert main(["train", "--config", str(path), "--run-dir", str(tmp_path / "run"), "--resume"]) == 2
+    assert "--config starts new runs" in capsys.readouterr().err

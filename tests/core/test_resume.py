@@ -178,7 +178,19 @@ def test_a_fresh_run_replaces_the_logs_of_one_killed_before_its_first_checkpoint
     run = tmp_path / "run"
     (run / "tb").mkdir(parents=True)
     (run / "metrics.csv").write_text("global_step,iteration\n1024,1\n2048,2\n")
-    (run / "config.yaml").write_text("seed: 0\n")
+    TrainConfig(run_dir=run).write_yaml(run / "config.yaml")
     Trainer(tiny_config(run, total_steps=256, tensorboard=True)).train()
     with open(run / "metrics.csv") as f:
         assert [int(r["global_step"]) for r in csv.DictReader(f)] == [128, 256]
+
+
+def test_a_fresh_run_refuses_a_folder_of_files_it_did_not_write(tmp_path):
+    """Another tool's config.yaml, metrics.csv and tb/ are neither removed nor overwritten."""
+    run = tmp_path / "project"
+    (run / "tb").mkdir(parents=True)
+    (run / "tb" / "events.out").write_text("theirs")
+    (run / "metrics.csv").write_text("epoch,loss\n1,0.5\n")
+    (run / "config.yaml").write_text("model: resnet50\n")
+    with pytest.raises(UsageError, match="holds files fpo did not write .*choose another --run-dir"):
+        Trainer(tiny_config(run, total_steps=128))
+    assert (run / "tb" / "events.out").read_text() == "theirs" and (run / "config.yaml").read_text() == "model: resnet50\n"
