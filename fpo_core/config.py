@@ -241,8 +241,8 @@ class TrainConfig:
 def _typed(value: Any, kind: Any, where: str) -> Any:
     """``value`` as an option of type ``kind`` (int, float, bool, str, Path, Literal, Optional, tuple[int, ...])."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin is typing.Union:  # Optional[X]
-        return None if value is None else _typed(value, args[0], where)
+    if origin is typing.Union:  # Optional[X]: YAML's null, or None as the flags spell it
+        return None if value is None or value == "None" else _typed(value, args[0], where)
     if origin is Literal:
         if value not in args:
             raise UsageError(f"{where} must be one of {', '.join(map(str, args))}, got {value!r}")

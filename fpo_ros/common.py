@@ -75,8 +75,14 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     log = rclpy.logging.get_logger(name)
     stop: list[int] = []
+
+    def on_signal(signum: int, _frame) -> None:
+        if stop:  # a second signal: out now, without the last message
+            raise KeyboardInterrupt
+        stop.append(signum)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: stop.append(signum))
+        signal.signal(sig, on_signal)
     try:
         try:
             node = make_node()
@@ -94,7 +100,7 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
             executor.shutdown()
             node.destroy_node()
         return 0
-    except ExternalShutdownException:
+    except (KeyboardInterrupt, ExternalShutdownException):
         return 0
     finally:
         rclpy.try_shutdown()

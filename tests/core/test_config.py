@@ -58,8 +58,10 @@ def test_config_values_are_checked_against_their_types(tmp_path):
 
     from fpo_core.errors import UsageError
 
-    values = TrainConfig.values_from_yaml(_yaml(tmp_path, "learning_rate: 3e-4\ntotal_steps: 1e5\nactor_hidden: [32, 32]\n"))
-    assert values == {"learning_rate": 3e-4, "total_steps": 100_000, "actor_hidden": (32, 32)}
+    values = TrainConfig.values_from_yaml(_yaml(tmp_path, "learning_rate: 3e-4\ntotal_steps: 1e5\nactor_hidden: [32, 32]\n"
+                                                          "reward_clip: None\ntarget_kl: null\n"))
+    assert values == {"learning_rate": 3e-4, "total_steps": 100_000, "actor_hidden": (32, 32), "reward_clip": None,
+                      "target_kl": None}
     assert type(values["total_steps"]) is int
     for text, message in [("num_envs: eight", "num_envs in .* must be an integer, got 'eight'"),
                           ("num_envs: 2.5", "must be an integer"),
