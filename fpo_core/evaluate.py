@@ -43,12 +43,12 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
     """Returns of ``episodes`` episodes; episode i is reset with seed ``seed + i`` (``video``: the first, as mp4 or gif)."""
     if video is not None:
         _check_video_path(video)
-    try:
-        env = make_env(env_id, render_mode="rgb_array" if video else None)
-    except ValueError as e:  # an env that cannot render (as gymnasium's own checks raise it)
-        if video is None or isinstance(e, UsageError):
-            raise
-        raise UsageError(f"cannot record a video of {env_id}: {e}") from None
+        probe = make_env(env_id)
+        modes = probe.metadata.get("render_modes", [])
+        probe.close()
+        if "rgb_array" not in modes:
+            raise UsageError(f"cannot record a video of {env_id}: it renders no images (render modes: {modes or 'none'})")
+    env = make_env(env_id, render_mode="rgb_array" if video else None)
     frames: list[np.ndarray] = []
     returns = []
     try:
