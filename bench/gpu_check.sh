@@ -9,7 +9,8 @@ py="${PYTHON:-python}"
 run="${1:-$(mktemp -d)/hc}"
 export MUJOCO_GL="${MUJOCO_GL:-disable}"
 "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else "gpu_check.sh: torch sees no CUDA device")'
-"$py" -m pytest -q -o addopts="" tests/core/test_cuda_graphs.py tests/core/test_resume.py
+"$py" -m pytest -q -o addopts="" tests/core/test_cuda_graphs.py \
+    tests/core/test_resume.py::test_a_gpu_run_resumes_its_device_noise_stream
 "$py" bench/train_throughput.py --device cuda --env-groups 1 2 --repeats 5
 "$py" bench/train_throughput.py --device cuda --no-cuda-graphs --repeats 3
 "$py" -m fpo_core.cli train --env-id HalfCheetah-v5 --device cuda --total-steps 204800 --eval-episodes 3 \
