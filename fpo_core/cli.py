@@ -12,7 +12,7 @@ from typing import Annotated, Callable, Literal, Optional
 
 import tyro
 
-from fpo_core.config import TrainConfig
+from fpo_core.config import TrainConfig, seed_problem
 from fpo_core.demo import demo
 from fpo_core.presets import preset
 from fpo_core.errors import FpoError, TrainingInterrupted, UsageError
@@ -112,8 +112,8 @@ def evaluate(argv: list[str]) -> int:
 
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
-    if not 0 <= args.seed < 2**31:
-        raise UsageError(f"--seed must be in [0, 2**31), got {args.seed}")
+    if (problem := seed_problem(args.seed)) is not None:
+        raise UsageError(problem)
     actor, trained = load_actor(args.path, args.num_steps, args.integrator, args.noise, args.seed, args.device)
     if args.env_id and args.env_id != trained.env_id:
         check_env_matches(trained, args.env_id)

@@ -147,7 +147,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         checks = [
-            (0 <= self.seed < 2**31, f"--seed must be in [0, 2**31), got {self.seed}"),
+            (seed_problem(self.seed) is None, seed_problem(self.seed)),
             (self.n_mc >= 1, f"--n-mc must be >= 1, got {self.n_mc}"),
             (self.clip_coef is not None and self.clip_coef > 0, f"--clip-coef must be > 0, got {self.clip_coef}"),
             (self.total_steps > 0, f"--total-steps must be > 0, got {self.total_steps}"),
@@ -202,8 +202,8 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "config") -> "TrainConfig":
-        return cls(**cls.check_values(d, source))
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        return cls(**cls.check_values(d, "config"))
 
     @classmethod
     def check_values(cls, d: dict, source: str) -> dict[str, Any]:
@@ -236,6 +236,11 @@ class TrainConfig:
 
     def write_yaml(self, path: Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def seed_problem(seed: int) -> Optional[str]:
+    """What is wrong with ``seed`` (numpy and gymnasium take seeds below 2**32; runs add offsets per rank), or None."""
+    return None if 0 <= seed < 2**31 else f"--seed must be in [0, 2**31), got {seed}"
 
 
 def _typed(value: Any, kind: Any, where: str) -> Any:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
-import signal
-import threading
 from dataclasses import dataclass
-from typing import Iterator
 
 import gymnasium as gym
 import numpy as np
 
 from fpo_core.errors import UsageError
+from fpo_core.signals import sigint_ignored
 
 log = logging.getLogger("fpo")
 _QUIET = ("settotalmass",)
@@ -105,25 +102,12 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
     fns = [lambda: make_env(env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if asynchronous:
-        with _sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)
+        with sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)
             envs = gym.vector.AsyncVectorEnv(fns, autoreset_mode=mode)
     else:
         envs = gym.vector.SyncVectorEnv(fns, autoreset_mode=mode)
     envs = gym.wrappers.vector.RecordEpisodeStatistics(envs)
     return envs, spec
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while subprocesses start (they keep ignoring it), where this thread may set handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class EnvGroups:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import logging
 import os
 import random
 import shutil
-import signal
-import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -35,6 +32,7 @@ from fpo_core.networks import Critic
 from fpo_core.normalize import ReturnScaler, RunningNorm
 from fpo_core.plotting import plot_learning_curve
 from fpo_core.rollout import RolloutBuffer
+from fpo_core.signals import stop_requests
 
 log = logging.getLogger("fpo")
 # run_dir: where the run lives now (it may have been moved, or copied back from another machine)
@@ -278,7 +276,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
         try:
-            with _stop_requests() as stop:  # SIGINT/SIGTERM: finish this update, save, stop
+            with stop_requests(on_request=_announce_stop) as stop:  # SIGINT/SIGTERM: finish this update, save, stop
                 while self.iteration < num_iters:
                     t0 = time.perf_counter()
                     if cfg.anneal_lr:
@@ -370,28 +368,8 @@ def _check_unchanged(saved: TrainConfig, asked: TrainConfig) -> None:
                          f"change only {', '.join(RESUME_OVERRIDABLE)})")
 
 
-@contextlib.contextmanager
-def _stop_requests() -> Iterator[list[int]]:
-    """While active, SIGINT and SIGTERM are recorded in the yielded list (the loop saves, then stops) instead of
-    killing the run mid-update; a second SIGINT stops at once. Off outside the main thread (where signal handlers
-    cannot be set)."""
-    requested: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield requested
-        return
-
-    def handler(signum: int, _frame) -> None:
-        if requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        requested.append(signum)
-        log.warning("stopping after this update to save a checkpoint (Ctrl-C again to stop at once, without it)")
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield requested
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+def _announce_stop(_signum: int) -> None:
+    log.warning("stopping after this update to save a checkpoint (Ctrl-C again to stop at once, without it)")
 
 
 def _core_share() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from typing import Callable, Optional
 
 import rclpy
@@ -14,6 +13,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.signals import SignalHandlerOptions
 
 from fpo_core.errors import FpoError
+from fpo_core.signals import STOP_SIGNALS, stop_requests
 
 RELIABILITIES = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 EXIT_ERROR = 1
@@ -74,33 +74,25 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
     """
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     log = rclpy.logging.get_logger(name)
-    stop: list[int] = []
-
-    def on_signal(signum: int, _frame) -> None:
-        if stop:  # a second signal: out now, without the last message
-            raise KeyboardInterrupt
-        stop.append(signum)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-    try:
+    with stop_requests(hard=STOP_SIGNALS) as stop:  # a second signal: out now, without the last message
         try:
-            node = make_node()
-        except (FpoError, InvalidParameterTypeException, InvalidParameterValueException) as e:
-            log.fatal(f"cannot start: {e}")
-            return EXIT_ERROR
-        executor = make_executor()
-        executor.add_node(node)
-        try:
-            while rclpy.ok() and not stop and not node.finished:
-                executor.spin_once(timeout_sec=0.1)
-            if rclpy.ok():
-                node.before_exit()
+            try:
+                node = make_node()
+            except (FpoError, InvalidParameterTypeException, InvalidParameterValueException) as e:
+                log.fatal(f"cannot start: {e}")
+                return EXIT_ERROR
+            executor = make_executor()
+            executor.add_node(node)
+            try:
+                while rclpy.ok() and not stop and not node.finished:
+                    executor.spin_once(timeout_sec=0.1)
+                if rclpy.ok():
+                    node.before_exit()
+            finally:
+                executor.shutdown()
+                node.destroy_node()
+            return 0
+        except (KeyboardInterrupt, ExternalShutdownException):
+            return 0
         finally:
-            executor.shutdown()
-            node.destroy_node()
-        return 0
-    except (KeyboardInterrupt, ExternalShutdownException):
-        return 0
-    finally:
-        rclpy.try_shutdown()
+            rclpy.try_shutdown()
