@@ -1,11 +1,10 @@
 """Training throughput on one machine: the random-action ceiling vs Gaussian PPO vs FPO.
 
-    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset] [--device cpu] [--no-cuda-graphs] [--env-groups 1 [2]]
+    python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset] [--device cpu] [--no-cuda-graphs]
 
 Prints a markdown table (env steps/s, rollout and update milliseconds per 1k steps; medians over
 interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the ``TrainConfig`` defaults'
-env count, or with ``--preset`` each algorithm's per-task preset (what ``fpo train --env-id`` runs);
-``--env-groups 1 2`` adds a Gaussian and an FPO row with two env groups, measured in the same run.
+env count, or with ``--preset`` each algorithm's per-task preset (what ``fpo train --env-id`` runs).
 """
 
 from __future__ import annotations
@@ -60,9 +59,6 @@ def main() -> None:
     p.add_argument("--device", default="cpu", help="torch device for the networks and updates (the envs stay on the CPU)")
     p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=True,
                    help="on a CUDA device, replay the rollout step, the update's gradients and GAE as CUDA graphs")
-    p.add_argument("--env-groups", type=int, nargs="+", default=[1],
-                   help="training rows for each of these env group counts (TrainConfig.env_groups), e.g. 1 2; "
-                        "the ceiling steps all envs as one vector env")
     p.add_argument("--preset", action="store_true", help="start each algorithm from its per-task preset, as fpo train does")
     args = p.parse_args()
     presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}
@@ -71,40 +67,36 @@ def main() -> None:
     envs.reset(seed=0)
     envs.action_space.seed(0)
     actions = [envs.action_space.sample() for _ in range(64)]
-    rows = [(algo, groups) for groups in args.env_groups for algo in ("gaussian", "fpo")]
-    name = {(algo, g): f"{algo} training" + (f", {g} env groups" if g > 1 else "") for algo, g in rows}
-    samples: dict[str, list[dict[str, float]]] = {"random actions (ceiling)": [], **{name[r]: [] for r in rows}}
+    samples: dict[str, list[dict[str, float]]] = {"random actions (ceiling)": [], "gaussian training": [], "fpo training": []}
     with tempfile.TemporaryDirectory() as tmp:
         trainers = {}
-        for algo, groups in rows:
-            cfg = TrainConfig(**presets[algo], env_id=args.env_id, algo=algo, total_steps=10**9,
-                              run_dir=Path(tmp) / f"{algo}{groups}", progress=False, tensorboard=False, eval_episodes=0,
+        for algo in ("gaussian", "fpo"):
+            cfg = TrainConfig(**presets[algo], env_id=args.env_id, algo=algo, total_steps=10**9, run_dir=Path(tmp) / algo,
+                              progress=False, tensorboard=False, eval_episodes=0,
                               torch_threads=args.threads, update_threads=args.update_threads, device=args.device,
-                              cuda_graphs=args.cuda_graphs, env_groups=groups)
-            trainer = trainers[name[algo, groups]] = Trainer(cfg)
-            trainer.update(trainer.collect())  # warm-up
+                              cuda_graphs=args.cuda_graphs)
+            trainers[algo] = Trainer(cfg)
+            trainers[algo].update(trainers[algo].collect())  # warm-up
         for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
             samples["random actions (ceiling)"].append(random_ceiling(envs, actions, args.steps))
-            for row, trainer in trainers.items():
-                samples[row].append(train_speed(trainer, args.steps))
+            for algo, trainer in trainers.items():
+                samples[f"{algo} training"].append(train_speed(trainer, args.steps))
         for trainer in trainers.values():
             trainer.envs.close()
     envs.close()
-    sps = {row: median_row(s) for row, s in samples.items()}
-    any_trainer = next(iter(trainers.values()))
+    rows = [(name, median_row(s)) for name, s in samples.items()]
+    ceiling, gauss, fpo = rows[0][1]["sps"], rows[1][1]["sps"], rows[2][1]["sps"]
     print(f"{args.env_id}{' (presets)' if args.preset else ''}, {base.num_envs} envs × {base.num_steps} steps per rollout, "
           f"rollout threads {torch.get_num_threads()}, "
-          f"update threads {any_trainer.update_threads}, device {args.device}"
+          f"update threads {trainers['fpo'].update_threads}, device {args.device}"
           f"{' (CUDA graphs)' if args.cuda_graphs and args.device.startswith('cuda') else ''}, medians of {args.repeats} interleaved repeats\n")
     print("| row | env steps/s | rollout ms / 1k steps | update ms / 1k steps |")
     print("|---|---:|---:|---:|")
-    for row, r in sps.items():
-        print(f"| {row} | {r['sps']:,.0f} | {r.get('rollout_ms_per_1k', np.nan):.1f} | {r.get('update_ms_per_1k', np.nan):.1f} |")
-    ceiling = sps["random actions (ceiling)"]["sps"]
-    for groups in args.env_groups:
-        fpo, gauss = sps[name["fpo", groups]]["sps"], sps[name["gaussian", groups]]["sps"]
-        print(f"\n{groups} env group{'s' if groups > 1 else ''}: FPO / ceiling throughput: {fpo / ceiling:.2f} (target ≥ 0.5); "
-              f"FPO / Gaussian wall-clock per step: {gauss / fpo:.2f} (target ≤ 1.2)")
+    for name, r in rows:
+        print(f"| {name} | {r['sps']:,.0f} | {r.get('rollout_ms_per_1k', np.nan):.1f} | {r.get('update_ms_per_1k', np.nan):.1f} |")
+    print(f"\nFPO / ceiling throughput: {fpo / ceiling:.2f} (target ≥ 0.5); "
+          f"FPO / Gaussian wall-clock per step: {gauss / fpo:.2f} (target ≤ 1.2)")
+
 
 if __name__ == "__main__":
     try:

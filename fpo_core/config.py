@@ -21,6 +21,8 @@ ALGO_DEFAULTS: dict[str, dict] = {
     "gaussian": {"clip_coef": 0.2},
     "dppo": {"clip_coef": 0.2},
 }
+# Options of earlier versions that changed only speed, never results: runs' saved configs may hold them.
+RETIRED_OPTIONS = ("env_groups",)
 
 
 @dataclass
@@ -41,7 +43,7 @@ class TrainConfig:
     """Where checkpoints, metrics and plots go; default ``runs/<env>__<algo>__s<seed>``."""
     resume: bool = False
     """Continue the run in ``run_dir`` from its latest checkpoint, with its saved settings. This command may set only what
-    may differ between machines and sessions (run_dir, total_steps, device, cuda_graphs, env_groups, threads, logging);
+    may differ between machines and sessions (run_dir, total_steps, device, cuda_graphs, threads, logging);
     another option that differs from the saved run is refused. SIGINT or SIGTERM stops a run after saving its update."""
     device: str = "cpu"
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
@@ -58,10 +60,6 @@ class TrainConfig:
     """Parallel environments (``gymnasium.vector.SyncVectorEnv`` unless ``async_envs``)."""
     async_envs: bool = False
     """Step environments in subprocesses (pays off only with many cores and slow physics)."""
-    env_groups: int = 1
-    """Split the envs into this many equal groups that take turns, so that with ``--device cuda`` the GPU
-    samples one group's actions while the CPU steps another group's physics (2 hides the sampling; on
-    the CPU, where nothing runs meanwhile, more groups only add per-call overhead)."""
     num_steps: int = 64
     """Steps per environment per rollout; the batch is ``num_envs × num_steps``."""
     gamma: float = 0.99
@@ -152,8 +150,6 @@ class TrainConfig:
             (self.clip_coef is not None and self.clip_coef > 0, f"--clip-coef must be > 0, got {self.clip_coef}"),
             (self.total_steps > 0, f"--total-steps must be > 0, got {self.total_steps}"),
             (self.num_envs >= 1 and self.num_steps >= 1, "--num-envs and --num-steps must be >= 1"),
-            (self.env_groups >= 1 and self.num_envs % self.env_groups == 0,
-             f"--env-groups ({self.env_groups}) must be >= 1 and divide --num-envs ({self.num_envs})"),
             (self.num_minibatches >= 1 and self.batch_size % self.num_minibatches == 0,
              f"--num-minibatches ({self.num_minibatches}) must divide the batch num_envs*num_steps ({self.batch_size})"),
             (self.update_epochs >= 1, f"--update-epochs must be >= 1, got {self.update_epochs}"),
@@ -209,6 +205,7 @@ class TrainConfig:
     def check_values(cls, d: dict, source: str) -> dict[str, Any]:
         """``d`` with every value checked against its option's type (YAML's ``3e-4`` is a string: read as a number)."""
         hints = typing.get_type_hints(cls)
+        d = {k: v for k, v in d.items() if k not in RETIRED_OPTIONS}
         unknown = sorted(set(d) - set(hints))
         if unknown:
             raise UsageError(f"unknown option(s) in {source}: {', '.join(unknown)}; see `fpo train --help`")

@@ -1,11 +1,8 @@
-"""Choosing the torch device from a user's ``--device``, and copying results back to the host."""
+"""Choosing the torch device from a user's ``--device``."""
 
 from __future__ import annotations
 
 import re
-from typing import Callable
-
-import numpy as np
 import torch
 
 from fpo_core.errors import UsageError
@@ -26,22 +23,3 @@ def resolve_device(name: str) -> torch.device:
                              f"cuda:{torch.cuda.device_count() - 1}")
     return torch.device(name)
 
-
-def to_host(x: torch.Tensor) -> Callable[[], np.ndarray]:
-    """Start copying ``x`` to the host and return a call that waits for the copy and gives it as an array.
-
-    From a GPU the copy is queued behind the work that computes ``x`` (into pinned memory) and the host
-    goes on meanwhile; the wait is an event, so it does not stall work queued after the copy.
-    """
-    if x.device.type != "cuda":
-        array = x.numpy()
-        return lambda: array
-    host = x.to("cpu", non_blocking=True)
-    done = torch.cuda.Event()
-    done.record()
-
-    def wait() -> np.ndarray:
-        done.synchronize()
-        return host.numpy()
-
-    return wait

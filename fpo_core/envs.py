@@ -108,28 +108,3 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
         envs = gym.vector.SyncVectorEnv(fns, autoreset_mode=mode)
     envs = gym.wrappers.vector.RecordEpisodeStatistics(envs)
     return envs, spec
-
-
-class EnvGroups:
-    """A run's ``num_envs`` environments as ``groups`` equal vector envs that take turns (``Trainer.collect``).
-
-    Env ``i`` of group ``g`` is the run's env ``g·size + i``, seeded as it would be in one vector env of all
-    of them, so one group behaves as a single vector env.
-    """
-
-    def __init__(self, env_id: str, num_envs: int, groups: int = 1, asynchronous: bool = False):
-        if groups < 1 or num_envs % groups:  # TrainConfig.validate words this for the CLI
-            raise ValueError(f"{num_envs} envs do not split into {groups} equal groups")
-        self.size = num_envs // groups
-        made = [make_vec_env(env_id, self.size, asynchronous) for _ in range(groups)]
-        self.groups = [envs for envs, _ in made]
-        self.spec = made[0][1]
-        self.slices = [slice(g * self.size, (g + 1) * self.size) for g in range(groups)]
-
-    def reset(self, seed: int) -> list[np.ndarray]:
-        """Every group's first observations."""
-        return [envs.reset(seed=seed + g * self.size)[0] for g, envs in enumerate(self.groups)]
-
-    def close(self) -> None:
-        for envs in self.groups:
-            envs.close()

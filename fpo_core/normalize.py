@@ -70,11 +70,11 @@ class ReturnScaler(nn.Module):
         self.register_buffer("ret", torch.zeros(num_envs, dtype=torch.float64))
         self.register_buffer("stats", torch.tensor([0.0, 0.0, 0.0], dtype=torch.float64))  # count, mean, M2
 
-    def forward(self, reward: np.ndarray, done: np.ndarray, envs: slice = slice(None),
+    def forward(self, reward: np.ndarray, done: np.ndarray,
                 union: Callable[[np.ndarray], tuple[float, float, float]] | None = None) -> np.ndarray:
-        """Scale one step's rewards of the envs ``envs`` selects (all by default). ``union``: the count, mean and sum of
-        squared deviations of every process's returns (data-parallel training; default: this process's)."""
-        ret, stats = self.ret.numpy()[envs], self.stats.numpy()
+        """Scale one step's rewards. ``union``: the count, mean and sum of squared deviations of every process's
+        returns (data-parallel training; default: this process's)."""
+        ret, stats = self.ret.numpy(), self.stats.numpy()
         ret *= self.gamma
         ret += reward
         n, mean, m2 = stats

@@ -54,18 +54,18 @@ class RolloutBuffer:
         self.extras: dict[str, torch.Tensor] = {}
         self.gae: Callable[..., torch.Tensor] = graphed(gae, cuda_graphs)
 
-    def add_policy(self, t: int, envs: slice, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
+    def add_policy(self, t: int, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
                    extras: dict[str, torch.Tensor]) -> None:
-        """What the policy computed at step ``t`` for the envs ``envs`` selects."""
-        self.obs[t, envs], self.actions[t, envs], self.values[t, envs] = obs, action, value
+        """What the policy computed at step ``t``."""
+        self.obs[t], self.actions[t], self.values[t] = obs, action, value
         for k, v in extras.items():
             if k not in self.extras:
                 self.extras[k] = torch.zeros(*self.values.shape, *v.shape[1:], dtype=v.dtype, device=v.device)
-            self.extras[k][t, envs] = v
+            self.extras[k][t] = v
 
-    def add_env(self, t: int, envs: slice, reward: np.ndarray, done: np.ndarray) -> None:
-        """What those envs returned for step ``t``'s actions."""
-        self.rewards[t, envs], self.dones[t, envs] = reward, done
+    def add_env(self, t: int, reward: np.ndarray, done: np.ndarray) -> None:
+        """What the envs returned for step ``t``'s actions."""
+        self.rewards[t], self.dones[t] = reward, done
 
     def finish(self, last_value: torch.Tensor, gamma: float, lam: float) -> Batch:
         """GAE(γ, λ). ``dones[t]`` means the episode ended at step t, so step t+1 starts a new one;

@@ -11,7 +11,6 @@ import shutil
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -23,9 +22,9 @@ from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
-from fpo_core.device import resolve_device, to_host
+from fpo_core.device import resolve_device
 from fpo_core.distributed import Comm
-from fpo_core.envs import EnvGroups
+from fpo_core.envs import make_vec_env
 from fpo_core.errors import TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
@@ -37,7 +36,7 @@ from fpo_core.signals import stop_requests
 log = logging.getLogger("fpo")
 # run_dir: where the run lives now (it may have been moved, or copied back from another machine)
 RESUME_OVERRIDABLE = ("run_dir", "total_steps", "progress", "checkpoint_every", "eval_episodes", "tensorboard",
-                      "torch_threads", "update_threads", "device", "cuda_graphs", "env_groups")
+                      "torch_threads", "update_threads", "device", "cuda_graphs")
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
@@ -92,8 +91,8 @@ class Trainer:
             _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
-        self.envs = EnvGroups(cfg.env_id, cfg.num_envs, cfg.env_groups, cfg.async_envs)
-        self.spec = s = self.envs.spec
+        self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
+        s = self.spec
         self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
         self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)
         self.obs_norm = RunningNorm.for_observations(s.obs_dim, cfg.obs_norm).to(self.device)
@@ -117,7 +116,7 @@ class Trainer:
                 comm.broadcast(module)
         if self.rank > 0:  # own exploration noise and environments on every rank
             self._seed(cfg.seed + 1000 * self.rank + 7919 * self.iteration)
-        self.next_obs = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
+        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
         self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
     # ---- state -------------------------------------------------------------------------------
@@ -166,49 +165,29 @@ class Trainer:
     # ---- the loop ----------------------------------------------------------------------------
     @torch.no_grad()
     def collect(self):
-        """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch.
-
-        The env groups take turns, and each group's actions are asked for before the previous group's physics
-        runs: on a GPU, which computes them while the host goes on, two groups hide the sampling behind physics.
-        """
-        cfg, groups = self.cfg, len(self.envs.groups)
-        in_flight: deque[tuple[int, int, Callable[[], np.ndarray]]] = deque()
+        """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch."""
+        cfg, dev = self.cfg, self.device
         for t in range(cfg.num_steps):
-            for g in range(groups):
-                in_flight.append((t, g, self._act(t, g)))
-                if len(in_flight) == groups:  # the oldest group's actions are due (with one group: this one's)
-                    self._step_envs(*in_flight.popleft())
-        while in_flight:
-            self._step_envs(*in_flight.popleft())
+            obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
+            obs_n, action, extras, value, env_action = self._policy_step(obs)
+            self.buffer.add_policy(t, obs_n, action, value, extras)
+            self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
+            done = term | trunc
+            reward = reward * cfg.reward_scale
+            if cfg.reward_norm:
+                reward = self.reward_scaler(reward, done, None if self.comm is None else self._union_stats)
+            cut = trunc & ~term
+            if cut.any():
+                final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=dev)
+                reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
+            self.buffer.add_env(t, reward, done)
+            if "_episode" in info:
+                self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
-        next_obs = torch.as_tensor(np.concatenate(self.next_obs), dtype=torch.float32, device=self.device)
-        batch = self.buffer.finish(self.critic(self.obs_norm(next_obs)), cfg.gamma, cfg.gae_lambda)
+        last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
+        batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
-
-    def _act(self, t: int, g: int) -> Callable[[], np.ndarray]:
-        """Group ``g``'s policy step at rollout step ``t``, into the buffer; returns the wait for its env actions."""
-        obs = torch.as_tensor(self.next_obs[g], dtype=torch.float32, device=self.device)
-        obs_n, action, extras, value, env_action = self._policy_step(obs)
-        actions = to_host(env_action)  # queued first: it is what the host will wait for
-        self.buffer.add_policy(t, self.envs.slices[g], obs_n, action, value, extras)
-        return actions
-
-    def _step_envs(self, t: int, g: int, actions: Callable[[], np.ndarray]) -> None:
-        """Step group ``g``'s envs with its actions of rollout step ``t`` and store what they return."""
-        cfg, envs = self.cfg, self.envs.slices[g]
-        self.next_obs[g], reward, term, trunc, info = self.envs.groups[g].step(actions())
-        done = term | trunc
-        reward = reward * cfg.reward_scale
-        if cfg.reward_norm:
-            reward = self.reward_scaler(reward, done, envs, None if self.comm is None else self._union_stats)
-        cut = trunc & ~term
-        if cut.any():
-            final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=self.device)
-            reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
-        self.buffer.add_env(t, envs, reward, done)
-        if "_episode" in info:
-            self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
 
     def policy_step(self, obs: torch.Tensor) -> tuple:
         """One vector step's tensor work: fold ``obs`` into the normaliser, then normalise, act, value and squash.

@@ -25,7 +25,6 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--clip-coef", "-0.1"], "--clip-coef must be > 0"),
         (["train", "--integrator", "verlet"], "--integrator 'verlet' is unknown"),
         (["train", "--num-minibatches", "3"], "must divide the batch"),
-        (["train", "--env-groups", "2"], "--env-groups (2) must be >= 1 and divide --num-envs (1)"),
         (["train", "--reward-clip", "0"], "--reward-clip must be > 0"),
         (["train", "--flow-target", "executed"], "needs --squash clip"),
         (["train", "--algo", "gaussian", "--squash", "clip", "--flow-target", "executed"], "--algo fpo only"),

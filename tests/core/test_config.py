@@ -103,3 +103,11 @@ def test_config_files_do_not_mix_with_resume(tmp_path, capsys):
     path = _yaml(tmp_path, "n_mc: 3\n")
     assert main(["train", "--config", str(path), "--run-dir", str(tmp_path / "run"), "--resume"]) == 2
     assert "--config starts new runs" in capsys.readouterr().err
+
+
+def test_runs_saved_with_a_retired_option_still_load(tmp_path):
+    """Runs written before --env-groups was removed hold ``env_groups: 1``; it changed only speed, so it is dropped."""
+    saved = {**TrainConfig(env_id="Hopper-v5").to_dict(), "env_groups": 1}
+    assert TrainConfig.from_dict(saved).env_id == "Hopper-v5"
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump({"env_id": "Hopper-v5", "env_groups": 2}))
+    assert TrainConfig.values_from_yaml(tmp_path / "old.yaml") == {"env_id": "Hopper-v5"}

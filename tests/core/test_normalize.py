@@ -48,24 +48,6 @@ def test_return_scaler_divides_by_the_std_of_discounted_returns():
     assert np.allclose(scaled, r / np.sqrt(np.var(np.concatenate(seen)) + 1e-8))
 
 
-
-def test_return_scaler_scales_groups_of_envs_in_turn_as_all_at_once():
-    import numpy as np
-
-    from fpo_core.normalize import ReturnScaler
-
-    rng = np.random.default_rng(1)
-    whole, halves = ReturnScaler(4, 0.9), ReturnScaler(4, 0.9)
-    for _ in range(100):
-        r, done = rng.normal(size=4), rng.random(4) < 0.1
-        expected = whole(r, done)
-        halves(r[:2], done[:2], slice(0, 2))
-        last = halves(r[2:], done[2:], slice(2, 4))
-        np.testing.assert_allclose(last, expected[2:])  # scaled by statistics that have seen the whole step
-    np.testing.assert_allclose(halves.ret.numpy(), whole.ret.numpy())  # each env kept its own discounted return
-    np.testing.assert_allclose(halves.stats.numpy(), whole.stats.numpy())
-
-
 def test_return_scaler_clips_the_first_steps_before_the_returns_spread():
     import numpy as np
 
