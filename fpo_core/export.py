@@ -59,7 +59,8 @@ class FusedGraph(nn.Module):
         self.norm, self.field, self.num_steps, self.integrator = norm, field, num_steps, integrator
 
     def forward(self, observation: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        return integrators.integrate(self.field.field(self.norm(observation)), x0, self.num_steps, self.integrator)
+        times = integrators.eval_times(self.num_steps, self.integrator)
+        return integrators.integrate(self.field.field(self.norm(observation), times), x0, self.num_steps, self.integrator)
 
 
 def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = False, fused_steps: Optional[int] = None,

@@ -55,6 +55,13 @@ def check(name: str, num_steps: int) -> None:
         raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
 
 
+def eval_times(num_steps: int, method: str = "euler") -> tuple[float, ...]:
+    """Every τ at which ``integrate`` evaluates the field, in order and once each (the same floats it passes)."""
+    seen: dict[float, None] = {}
+    integrate(lambda x, t: seen.setdefault(t) or 0.0, 0.0, num_steps, method)
+    return tuple(seen)
+
+
 def integrate(v: Field, x0: A, num_steps: int, method: str = "euler") -> A:
     """Integrate ``dx/dτ = v(x, τ)`` from τ = 0 to 1 in ``num_steps`` equal steps."""
     check(method, num_steps)

@@ -62,8 +62,7 @@ class VelocityField(nn.Module):
         self.act_in = _init(nn.Linear(act_dim, h, bias=False), math.sqrt(2))
         self.time_in = _init(nn.Linear(time_dim, h, bias=False), math.sqrt(2))
         self.trunk = nn.Sequential(ACTIVATIONS[activation](), mlp([*hidden, act_dim], activation, out_gain=0.01))
-        self._time_cache: dict[float, torch.Tensor] = {}
-        self._time_cache_weight: torch.Tensor | None = None
+        self._tau_tables: dict[tuple, torch.Tensor] = {}
 
     def encode_obs(self, obs: torch.Tensor) -> torch.Tensor:
         return self.obs_in(obs)
@@ -91,46 +90,41 @@ class VelocityField(nn.Module):
         """``obs [B, O]``, ``x [B, A]``, ``tau [B, 1]`` (normalised observations) → ``[B, A]``."""
         return self.velocity(self.encode_obs(obs), x, tau)
 
-    def field(self, obs: torch.Tensor) -> Callable[[torch.Tensor, float], torch.Tensor]:
+    def field(self, obs: torch.Tensor, times: Sequence[float] = ()) -> Callable[[torch.Tensor, float], torch.Tensor]:
         """``v(x, τ)`` for a fixed batch of observations, as the integrators expect.
 
-        For sampling without gradients it folds the observation and time codes into one bias, the
-        action layer into one ``addmm`` and calls the trunk's layers without module dispatch: the same
-        maths as ``forward`` with a third less time per step at rollout sizes.
+        For sampling without gradients it computes the observation code once and the time codes of ``times``
+        (the τ the integrator will ask for: ``integrators.eval_times``) in one batched pass, folds each into a
+        bias, and per call runs the action layer as one ``addmm`` and the trunk's layers without module
+        dispatch: the same maths as ``forward`` with about half the kernels per step. Other τ work too.
         """
         code = self.encode_obs(obs)
+        tau = lambda t: torch.full((1, 1), t, dtype=code.dtype, device=code.device)  # noqa: E731
         if torch.is_grad_enabled():
-            return lambda x, t: self.velocity(code, x, torch.full((1, 1), t, dtype=x.dtype, device=x.device))
+            return lambda x, t: self.velocity(code, x, tau(t))
         w_act = self.act_in.weight.t()
         trunk = _plain_layers(self.trunk)
-        time_codes = self._time_codes()
+        row = {t: i for i, t in enumerate(times)}
+        biases = code + self.time_code(self._tau_table(times, code)) if times else None  # [n, B, H]
 
         def v(x: torch.Tensor, t: float) -> torch.Tensor:
-            time_code = time_codes.get(t)
-            if time_code is None:
-                tau = torch.full((1, 1), t, dtype=x.dtype, device=x.device)
-                time_code = time_codes[t] = self.time_code(tau)
-            h = torch.addmm(code + time_code, x, w_act)
+            i = row.get(t)
+            bias = biases[i] if i is not None else code + self.time_code(tau(t))
+            h = torch.addmm(bias, x, w_act)
             for layer in trunk:
                 h = layer(h)
             return h
 
         return v
 
-    def _time_codes(self) -> dict[float, torch.Tensor]:
-        """``time_code(τ)`` per scalar τ for no-grad sampling, emptied whenever ``time_in``'s weight changed.
-
-        It compares the weight's values, not its ``_version``: a fused optimiser step updates weights in place
-        without bumping the version, and a stale cache would sample from a field the update no longer trains.
-        While a CUDA graph is captured the codes are computed inside it (fresh on every replay), never cached.
-        """
-        w = self.time_in.weight
-        if w.is_cuda and torch.cuda.is_current_stream_capturing():
-            return {}
-        seen = self._time_cache_weight
-        if seen is None or seen.device != w.device or seen.dtype != w.dtype or not torch.equal(seen, w):
-            self._time_cache, self._time_cache_weight = {}, w.detach().clone()
-        return self._time_cache
+    def _tau_table(self, times: Sequence[float], like: torch.Tensor) -> torch.Tensor:
+        """``times`` as a ``[n, 1, 1]`` tensor on ``like``'s device, kept: a constant that CUDA graph replays reuse
+        (a host-to-device copy cannot be captured; the warm-up calls before a capture create it)."""
+        key = (tuple(times), like.device, like.dtype)
+        taus = self._tau_tables.get(key)
+        if taus is None:
+            taus = self._tau_tables[key] = torch.tensor(times, dtype=like.dtype).reshape(-1, 1, 1).to(like.device)
+        return taus
 
 
 def _plain_layers(net: nn.Module) -> list[Callable[[torch.Tensor], torch.Tensor]]:

@@ -26,7 +26,8 @@ class DPPOPolicy(Policy):
 
     def sample(self, obs: torch.Tensor, noise: Noise = "zero", num_steps: int | None = None, integrator: str | None = None) -> torch.Tensor:
         x0 = self.initial_noise(obs, self.act_dim, noise)
-        return integrators.integrate(self.field.field(obs), x0, num_steps or self.num_steps, integrator or "euler")
+        steps, method = num_steps or self.num_steps, integrator or "euler"
+        return integrators.integrate(self.field.field(obs, integrators.eval_times(steps, method)), x0, steps, method)
 
     def _means(self, code: torch.Tensor, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         return x + self.field.velocity(code, x, tau) / self.num_steps

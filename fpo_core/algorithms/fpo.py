@@ -51,8 +51,8 @@ class FPOPolicy(Policy):
 
     def sample(self, obs: torch.Tensor, noise: Noise = "zero", num_steps: int | None = None, integrator: str | None = None) -> torch.Tensor:
         x0 = self.initial_noise(obs, self.act_dim, noise)
-        steps = num_steps or self.sampling.num_steps
-        return integrators.integrate(self.field.field(obs), x0, steps, integrator or self.sampling.integrator)
+        steps, method = num_steps or self.sampling.num_steps, integrator or self.sampling.integrator
+        return integrators.integrate(self.field.field(obs, integrators.eval_times(steps, method)), x0, steps, method)
 
     def _draw_tau(self, n: int, device: torch.device) -> torch.Tensor:
         if self.tau_sampling == "grid":

@@ -43,3 +43,16 @@ def test_time_runs_from_noise_to_action():
 def test_bad_arguments_are_named(name, steps):
     with pytest.raises(ValueError, match="integrator|num_steps"):
         integrators.integrate(field, np.zeros(1), steps, name)
+
+
+@pytest.mark.parametrize("name,times", [
+    ("euler", (0.0, 0.5)),
+    ("midpoint", (0.0, 0.25, 0.5, 0.75)),
+    ("heun", (0.0, 0.5, 1.0)),
+    ("rk4", (0.0, 0.25, 0.5, 0.75, 1.0)),
+])
+def test_eval_times_are_where_two_steps_evaluate_the_field(name, times):
+    """A sampler precomputes the time codes of exactly these τ (VelocityField.field)."""
+    asked: list[float] = []
+    integrators.integrate(lambda x, t: asked.append(t) or 0.0, 0.0, 2, name)
+    assert integrators.eval_times(2, name) == times and sorted(set(asked)) == list(times)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from fpo_core import integrators
 from fpo_core.networks import ACTIVATIONS, VelocityField
 from fpo_core.trainer import Trainer
 
@@ -19,15 +20,15 @@ def test_sampling_field_equals_forward_before_and_after_updates(activation, fuse
     for _ in range(3):
         for t in (0.0, 0.25, 0.5):
             with torch.no_grad():
-                fast = net.field(obs)(x, t)
+                tabled, untabled = net.field(obs, (0.0, 0.25, 0.5))(x, t), net.field(obs, (0.75,))(x, t)
             slow = net(obs, x, torch.full((7, 1), t))
-            assert torch.allclose(fast, slow, atol=1e-6)
+            assert torch.allclose(tabled, slow, atol=1e-6) and torch.allclose(untabled, slow, atol=1e-6)
         slow.square().sum().backward()
-        opt.step()  # the cached time codes must follow the new weights
+        opt.step()  # the time codes must follow the new weights
     other = VelocityField(5, 3, (32, 32), activation)
     net.load_state_dict(other.state_dict())
     with torch.no_grad():
-        assert torch.allclose(net.field(obs)(x, 0.5), other(obs, x, torch.full((7, 1), 0.5)), atol=1e-6)
+        assert torch.allclose(net.field(obs, (0.5,))(x, 0.5), other(obs, x, torch.full((7, 1), 0.5)), atol=1e-6)
 
 
 def test_precomputed_pair_input_gives_the_same_velocity():
@@ -41,9 +42,10 @@ def test_precomputed_pair_input_gives_the_same_velocity():
 def test_rollouts_sample_the_field_being_trained(tmp_path):
     """After real updates the sampler at the integrator's own τ grid is still the trained field."""
     trainer = Trainer(tiny_config(tmp_path / "run", algo="fpo"))
-    trainer.train()  # several rollouts and updates: the sampler cached its time codes in the first
+    trainer.train()  # several rollouts and updates, each sampling at the same τ grid
     field, k = trainer.policy.field, trainer.policy.sampling.num_steps
     obs, x = torch.randn(6, trainer.spec.obs_dim), torch.randn(6, trainer.spec.act_dim)
+    times = integrators.eval_times(k, trainer.policy.sampling.integrator)
     with torch.no_grad():
-        for t in (i / k for i in range(k)):
-            assert torch.allclose(field.field(obs)(x, t), field(obs, x, torch.full((6, 1), t)), atol=1e-6), t
+        for t in times:
+            assert torch.allclose(field.field(obs, times)(x, t), field(obs, x, torch.full((6, 1), t)), atol=1e-6), t
