@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -77,15 +78,19 @@ class ReturnScaler(nn.Module):
         ret, stats = self.ret.numpy(), self.stats.numpy()
         ret *= self.gamma
         ret += reward
-        n, mean, m2 = stats
+        n, mean, m2 = stats.tolist()  # Python floats: a fraction of numpy scalars' cost, on every env step
         if union is None:
-            b_n, b_mean = ret.size, ret.mean()
-            b_m2 = ((ret - b_mean) ** 2).sum()
+            b_n, b_mean = ret.size, float(ret.sum()) / ret.size
+            dev = ret - b_mean
+            b_m2 = float(dev @ dev)
         else:
             b_n, b_mean, b_m2 = union(ret)
         total = n + b_n
         delta = b_mean - mean
-        stats[:] = (total, mean + delta * b_n / total, m2 + b_m2 + delta**2 * n * b_n / total)
+        mean, m2 = mean + delta * b_n / total, m2 + b_m2 + delta**2 * n * b_n / total
+        stats[:] = (total, mean, m2)
         ret[done] = 0.0
-        scaled = reward / np.sqrt(stats[2] / stats[0] + self.eps)
-        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)
+        scaled = reward / math.sqrt(m2 / total + self.eps)
+        if self.clip is not None:  # np.minimum/maximum in place: np.clip costs several times more at this size
+            np.minimum(np.maximum(scaled, -self.clip, out=scaled), self.clip, out=scaled)
+        return scaled
