@@ -52,16 +52,20 @@ class RolloutBuffer:
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.dones = np.zeros(shape, dtype=np.float32)
         self.extras: dict[str, torch.Tensor] = {}
+        self.index = torch.arange(num_steps, device=device).unsqueeze(1)
+        """``index[t]``: step ``t`` as the one-element index tensor ``store`` takes."""
         self.gae: Callable[..., torch.Tensor] = graphed(gae, cuda_graphs)
 
-    def add_policy(self, t: int, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
-                   extras: dict[str, torch.Tensor]) -> None:
-        """What the policy computed at step ``t``."""
-        self.obs[t], self.actions[t], self.values[t] = obs, action, value
+    def store(self, t: torch.Tensor, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
+              extras: dict[str, torch.Tensor]) -> None:
+        """What the policy computed at step ``index[t]``: written by index tensor, so a CUDA graph replays the writes."""
+        self.obs.index_copy_(0, t, obs.unsqueeze(0))
+        self.actions.index_copy_(0, t, action.unsqueeze(0))
+        self.values.index_copy_(0, t, value.unsqueeze(0))
         for k, v in extras.items():
             if k not in self.extras:
                 self.extras[k] = torch.zeros(*self.values.shape, *v.shape[1:], dtype=v.dtype, device=v.device)
-            self.extras[k][t] = v
+            self.extras[k].index_copy_(0, t, v.unsqueeze(0))
 
     def add_env(self, t: int, reward: np.ndarray, done: np.ndarray) -> None:
         """What the envs returned for step ``t``'s actions."""

@@ -169,8 +169,7 @@ class Trainer:
         cfg, dev = self.cfg, self.device
         for t in range(cfg.num_steps):
             obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
-            obs_n, action, extras, value, env_action = self._policy_step(obs)
-            self.buffer.add_policy(t, obs_n, action, value, extras)
+            env_action = self._policy_step(obs, self.buffer.index[t])
             self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
             done = term | trunc
             reward = reward * cfg.reward_scale
@@ -189,10 +188,11 @@ class Trainer:
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
 
-    def policy_step(self, obs: torch.Tensor) -> tuple:
-        """One vector step's tensor work: fold ``obs`` into the normaliser, then normalise, act, value and squash.
+    def policy_step(self, obs: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """One vector step's tensor work: fold ``obs`` into the normaliser, normalise, act and value into the
+        buffer's step ``t`` (``buffer.index[t]``); returns the actions for the envs, squashed into their box.
 
-        Pure tensor work on fixed shapes (replayed as a CUDA graph on a GPU); the caller copies what it keeps.
+        Pure tensor work on fixed shapes, the buffer writes included (replayed as one CUDA graph on a GPU).
         """
         cfg = self.cfg
         if cfg.obs_norm:
@@ -201,7 +201,8 @@ class Trainer:
         action, extras = self.policy.act(obs_n)
         if cfg.flow_target == "executed":  # learn from the action the env ran, not the sample past the box
             action = action.clamp(self.low, self.high)
-        return obs_n, action, extras, self.critic(obs_n), squash(action, self.low, self.high, cfg.squash)
+        self.buffer.store(t, obs_n, action, self.critic(obs_n), extras)
+        return squash(action, self.low, self.high, cfg.squash)
 
     def update(self, batch, generator: torch.Generator | None = None) -> dict[str, float]:
         """One PPO update, on every core this process may use: the envs are idle meanwhile."""

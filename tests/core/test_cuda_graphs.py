@@ -20,6 +20,12 @@ def twins(tmp_path, **overrides) -> tuple[Trainer, Trainer]:
     return graphed, eager
 
 
+def act(trainer: Trainer, obs: torch.Tensor) -> torch.Tensor:
+    """One policy step at rollout step 0; the (unsquashed) actions it stored."""
+    trainer._policy_step(obs, trainer.buffer.index[0])
+    return trainer.buffer.actions[0].clone()
+
+
 def close(*trainers: Trainer) -> None:
     for t in trainers:
         t.envs.close()
@@ -57,7 +63,7 @@ def test_graphed_sampling_draws_fresh_noise(tmp_path, algo):
     trainer = Trainer(tiny_config(tmp_path / "run", algo=algo, device="cuda"))  # random x₀ / Gaussian noise
     obs = torch.randn(trainer.cfg.num_envs, trainer.spec.obs_dim, device="cuda")
     with torch.no_grad():
-        actions = [trainer._policy_step(obs)[1].clone() for _ in range(4)]  # two warm-ups, capture, replay
+        actions = [act(trainer, obs) for _ in range(4)]  # two warm-ups, capture, replay
     assert trainer._policy_step.graph is not None
     assert not torch.equal(actions[2], actions[3]), "each replay must draw new noise"
     close(trainer)
@@ -68,11 +74,11 @@ def test_graphed_sampling_follows_the_updated_weights(tmp_path):
     obs = torch.randn(trainer.cfg.num_envs, trainer.spec.obs_dim, device="cuda")
     with torch.no_grad():
         for _ in range(3):  # two warm-ups and the capture
-            trainer._policy_step(obs)
-        before = trainer._policy_step(obs)[1].clone()
+            act(trainer, obs)
+        before = act(trainer, obs)
     trainer.update(trainer.collect())  # moves the weights (the time layer's too) in place under the graph
     with torch.no_grad():
-        after = trainer._policy_step(obs)[1].clone()
+        after = act(trainer, obs)
         expected = trainer.policy.sample(trainer.obs_norm(obs), "zero")  # eager, on the updated weights
     assert not torch.allclose(after, before), "the update should have changed the sampled actions"
     torch.testing.assert_close(after, expected, rtol=1e-5, atol=1e-6)

@@ -21,7 +21,7 @@ def test_gae_matches_a_hand_computation():
 def test_buffer_batch_returns_are_advantages_plus_values():
     buf = RolloutBuffer(num_steps=2, num_envs=3, obs_dim=1, act_dim=1, device=torch.device("cpu"))
     for t in range(2):
-        buf.add_policy(t, torch.full((3, 1), t), torch.zeros(3, 1), torch.full((3,), 0.5), {"logp": torch.zeros(3)})
+        buf.store(buf.index[t], torch.full((3, 1), float(t)), torch.zeros(3, 1), torch.full((3,), 0.5), {"logp": torch.zeros(3)})
         buf.add_env(t, np.array([1.0, 2.0, 3.0]), np.array([False, t == 0, False]))
     batch = buf.finish(torch.zeros(3), 0.99, 0.95)
     assert len(batch) == 6 and batch.extras["logp"].shape == (6,)
