@@ -1,8 +1,10 @@
-"""Choosing the torch device from a user's ``--device``."""
+"""Choosing the torch device from a user's ``--device``, and feeding it host arrays."""
 
 from __future__ import annotations
 
 import re
+
+import numpy as np
 import torch
 
 from fpo_core.errors import UsageError
@@ -23,3 +25,24 @@ def resolve_device(name: str) -> torch.device:
                              f"cuda:{torch.cuda.device_count() - 1}")
     return torch.device(name)
 
+
+
+class HostToDevice:
+    """Copies same-shaped host arrays into one float32 device tensor through a pinned buffer.
+
+    On a GPU the copy is queued without waiting (``torch.as_tensor`` of a numpy array allocates and
+    synchronises on every call); the caller must not write again before the device has read the buffer
+    (a rollout waits for each step's actions first). Returns the same tensor every call.
+    """
+
+    def __init__(self, shape: tuple[int, ...], device: torch.device):
+        on_gpu = device.type == "cuda"
+        self.host = torch.empty(shape, dtype=torch.float32, pin_memory=on_gpu)
+        self.array = self.host.numpy()
+        self.device = torch.empty(shape, dtype=torch.float32, device=device) if on_gpu else self.host
+
+    def __call__(self, x: np.ndarray) -> torch.Tensor:
+        self.array[...] = x
+        if self.device is not self.host:
+            self.device.copy_(self.host, non_blocking=True)
+        return self.device

@@ -22,7 +22,7 @@ from fpo_core.algorithms.ppo import PPO
 from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_checkpoint
 from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
-from fpo_core.device import resolve_device
+from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
 from fpo_core.errors import TrainingInterrupted, UsageError
@@ -105,6 +105,7 @@ class Trainer:
                        self.cuda_graphs)
         self.buffer = RolloutBuffer(cfg.num_steps, cfg.num_envs, s.obs_dim, s.act_dim, self.device, self.cuda_graphs)
         self._policy_step = graphed(self.policy_step, self.cuda_graphs)
+        self._to_device = HostToDevice((cfg.num_envs, s.obs_dim), self.device)
         self.global_step = 0
         self.iteration = 0
         self.elapsed = 0.0
@@ -168,8 +169,7 @@ class Trainer:
         """One rollout of ``num_steps`` vector steps into the buffer; returns the flattened batch."""
         cfg, dev = self.cfg, self.device
         for t in range(cfg.num_steps):
-            obs = torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)
-            env_action = self._policy_step(obs, self.buffer.index[t])
+            env_action = self._policy_step(self._to_device(self.next_obs), self.buffer.index[t])
             self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
             done = term | trunc
             reward = reward * cfg.reward_scale
@@ -183,7 +183,7 @@ class Trainer:
             if "_episode" in info:
                 self.recent_returns.extend(info["episode"]["r"][info["_episode"]].tolist())
         self.global_step += cfg.num_steps * cfg.num_envs * self.world_size
-        last = self.critic(self.obs_norm(torch.as_tensor(self.next_obs, dtype=torch.float32, device=dev)))
+        last = self.critic(self.obs_norm(self._to_device(self.next_obs)))
         batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
