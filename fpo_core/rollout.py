@@ -52,8 +52,8 @@ class RolloutBuffer:
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.dones = np.zeros(shape, dtype=np.float32)
         self.extras: dict[str, torch.Tensor] = {}
-        self.index = torch.arange(num_steps, device=device).unsqueeze(1)
-        """``index[t]``: step ``t`` as the one-element index tensor ``store`` takes."""
+        self.index = torch.arange(num_steps, device=device).split(1)
+        """``index[t]``: step ``t`` as the one-element index tensor ``store`` takes (made once, not per step)."""
         self.gae: Callable[..., torch.Tensor] = graphed(gae, cuda_graphs)
 
     def store(self, t: torch.Tensor, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
