@@ -26,7 +26,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-
 class HostToDevice:
     """Copies same-shaped host arrays into one float32 device tensor through a pinned buffer.
 

@@ -81,8 +81,8 @@ class ReturnScaler(nn.Module):
         n, mean, m2 = stats.tolist()  # Python floats: a fraction of numpy scalars' cost, on every env step
         if union is None:
             b_n, b_mean = ret.size, float(ret.sum()) / ret.size
-            dev = ret - b_mean
-            b_m2 = float(dev @ dev)
+            centred = ret - b_mean
+            b_m2 = float(centred @ centred)
         else:
             b_n, b_mean, b_m2 = union(ret)
         total = n + b_n

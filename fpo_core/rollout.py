@@ -58,7 +58,8 @@ class RolloutBuffer:
 
     def store(self, t: torch.Tensor, obs: torch.Tensor, action: torch.Tensor, value: torch.Tensor,
               extras: dict[str, torch.Tensor]) -> None:
-        """What the policy computed at step ``index[t]``: written by index tensor, so a CUDA graph replays the writes."""
+        """What the policy computed at the step ``t`` names (one of ``index``): written through an index tensor, so a
+        CUDA graph replays the writes."""
         self.obs.index_copy_(0, t, obs.unsqueeze(0))
         self.actions.index_copy_(0, t, action.unsqueeze(0))
         self.values.index_copy_(0, t, value.unsqueeze(0))
