@@ -116,8 +116,8 @@ class Trainer:
             for module in (self.policy, self.critic):
                 comm.broadcast(module)
         if self.rank > 0:  # own exploration noise and environments on every rank
-            self._seed(cfg.seed + 1000 * self.rank + 7919 * self.iteration)
-        self.next_obs, _ = self.envs.reset(seed=cfg.seed + 1000 * self.rank + 7919 * self.iteration)
+            self._seed(first_env_seed(cfg, self.rank, self.iteration))
+        self.next_obs, _ = self.envs.reset(seed=first_env_seed(cfg, self.rank, self.iteration))
         self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
     # ---- state -------------------------------------------------------------------------------
@@ -322,6 +322,12 @@ class Trainer:
                 after = self.evaluate(cfg.eval_episodes)
                 summary["eval_after"] = (float(after.mean()), float(after.std()))
         return summary
+
+
+def first_env_seed(cfg: TrainConfig, rank: int, iteration: int) -> int:
+    """The seed of a rank's first env when it starts at ``iteration`` (env ``i`` gets this + ``i``). The ranks' ranges
+    do not overlap (1000 apart as before, or ``num_envs`` apart when that is more); a resume moves them all on."""
+    return cfg.seed + max(1000, cfg.num_envs) * rank + 7919 * iteration
 
 
 def _written_by_fpo(run_dir: Path) -> bool:

@@ -105,3 +105,14 @@ def test_sigterm_to_torchrun_stops_every_rank_with_a_checkpoint(tmp_path):
     with open(run / "metrics.csv") as f:
         last = int(list(csv.DictReader(f))[-1]["global_step"])
     assert load_checkpoint(run)["global_step"] == last > 0
+
+
+def test_ranks_seed_disjoint_envs_also_with_more_than_a_thousand_per_rank():
+    from fpo_core.config import TrainConfig
+    from fpo_core.trainer import first_env_seed
+
+    for num_envs in (16, 1500):
+        cfg = TrainConfig(num_envs=num_envs, seed=3)
+        seeds = [set(range(first_env_seed(cfg, rank, 0), first_env_seed(cfg, rank, 0) + num_envs)) for rank in range(4)]
+        assert sum(map(len, seeds)) == len(set().union(*seeds)), num_envs
+    assert first_env_seed(TrainConfig(seed=3), 2, 5) == 3 + 2000 + 7919 * 5  # unchanged below 1000 envs: runs resume alike
