@@ -3,7 +3,8 @@
     python bench/train_throughput.py [--env-id HalfCheetah-v5] [--steps 16384] [--repeats 5] [--threads 1] [--update-threads 0] [--preset] [--device cpu] [--no-cuda-graphs]
 
 Prints a markdown table (env steps/s, rollout and update milliseconds per 1k steps; medians over
-interleaved repeats) for the record in docs/BENCHMARKS.md. Every row uses the ``TrainConfig`` defaults'
+interleaved repeats) for the record in docs/BENCHMARKS.md, then the two target ratios from the medians and
+their range over the repeats. Every row uses the ``TrainConfig`` defaults'
 env count, or with ``--preset`` each algorithm's per-task preset (what ``fpo train --env-id`` runs).
 """
 
@@ -96,6 +97,10 @@ def main() -> None:
         print(f"| {name} | {r['sps']:,.0f} | {r.get('rollout_ms_per_1k', np.nan):.1f} | {r.get('update_ms_per_1k', np.nan):.1f} |")
     print(f"\nFPO / ceiling throughput: {fpo / ceiling:.2f} (target ≥ 0.5); "
           f"FPO / Gaussian wall-clock per step: {gauss / fpo:.2f} (target ≤ 1.2)")
+    # each repeat timed the three rows within seconds of each other: their spread says how far to trust the medians
+    per_repeat = [(f["sps"] / c["sps"], g["sps"] / f["sps"]) for c, g, f in zip(*samples.values())]
+    print("per repeat: FPO / ceiling {:.2f}-{:.2f}, FPO / Gaussian {:.2f}-{:.2f}".format(
+        min(r[0] for r in per_repeat), max(r[0] for r in per_repeat), min(r[1] for r in per_repeat), max(r[1] for r in per_repeat)))
 
 
 if __name__ == "__main__":
