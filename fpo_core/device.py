@@ -30,8 +30,8 @@ class HostToDevice:
     """Copies same-shaped host arrays into one float32 device tensor through a pinned buffer.
 
     On a GPU the copy is queued without waiting (``torch.as_tensor`` of a numpy array allocates and
-    synchronises on every call); the caller must not write again before the device has read the buffer
-    (a rollout waits for each step's actions first). Returns the same tensor every call.
+    synchronises on every call); the next call first waits until the device has read the buffer (at once
+    in a rollout, which has waited for the step's actions). Returns the same tensor every call.
     """
 
     def __init__(self, shape: tuple[int, ...], device: torch.device):
@@ -39,9 +39,13 @@ class HostToDevice:
         self.host = torch.empty(shape, dtype=torch.float32, pin_memory=on_gpu)
         self.array = self.host.numpy()
         self.device = torch.empty(shape, dtype=torch.float32, device=device) if on_gpu else self.host
+        self.read = torch.cuda.Event() if on_gpu else None
 
     def __call__(self, x: np.ndarray) -> torch.Tensor:
+        if self.read is not None:
+            self.read.synchronize()
         self.array[...] = x
-        if self.device is not self.host:
+        if self.read is not None:
             self.device.copy_(self.host, non_blocking=True)
+            self.read.record()
         return self.device
