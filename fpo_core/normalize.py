@@ -90,7 +90,8 @@ class ReturnScaler(nn.Module):
         mean, m2 = mean + delta * b_n / total, m2 + b_m2 + delta**2 * n * b_n / total
         stats[:] = (total, mean, m2)
         ret[done] = 0.0
-        scaled = np.asarray(reward, dtype=np.float64) / math.sqrt(m2 / total + self.eps)  # a new array, any input
+        scaled = np.array(reward, dtype=np.float64)  # a new array whatever came in (clipped in place below)
+        scaled /= math.sqrt(m2 / total + self.eps)
         if self.clip is not None:  # np.minimum/maximum in place: np.clip costs several times more at this size
             np.minimum(np.maximum(scaled, -self.clip, out=scaled), self.clip, out=scaled)
         return scaled

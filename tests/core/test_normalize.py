@@ -58,6 +58,9 @@ def test_return_scaler_clips_the_first_steps_before_the_returns_spread():
     np.testing.assert_array_equal(first, np.full(4, 10.0))  # not 1 / sqrt(1e-8) = 10⁴
     second = scaler(np.ones(4), np.zeros(4, bool))
     assert 0 < second[0] < 10  # the returns have spread over the steps: scaled, not clipped
+    rewards = np.ones(4, np.float32)
+    third = scaler(rewards, np.zeros(4, bool))
+    assert third.dtype == np.float64 and np.array_equal(rewards, np.ones(4))  # float64 out; the input left alone
 
 
 def test_without_obs_norm_observations_pass_unchanged_also_after_loading(tmp_path):
