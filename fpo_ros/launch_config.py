@@ -36,6 +36,7 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
     Argument("observation_timeout_s", "0.5", "Watchdog: observations older than this are stale; 0 disables it"),
     Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
+    Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("qos_reliability", "reliable", "Reliability of observation and action", ("reliable", "best_effort")),
     Argument("qos_depth", "1", "History depth of observation and action"),
     Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
@@ -108,6 +109,7 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "control_rate_hz": _number(v, "control_rate_hz", 0.0),
         "observation_timeout_s": _number(v, "observation_timeout_s", 0.0),
         "on_timeout": v["on_timeout"].strip(),
+        "max_action_delta": _number(v, "max_action_delta", 0.0),
         **qos,
     }
     if v["num_steps"].strip():

@@ -26,7 +26,7 @@ from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descripto
 
 NAME = "fpo_policy"
 ON_TIMEOUT = ("zero", "hold", "nothing")
-LIVE = ("num_steps", "integrator", "noise", "seed")
+LIVE = ("num_steps", "integrator", "noise", "seed", "max_action_delta")
 """Parameters that may change while the node runs (applied to the next action)."""
 LATENCY_WINDOW = 1000
 WARN_EVERY_S = 1.0
@@ -46,6 +46,8 @@ class PolicyNode(FpoNode):
         self.policy = FlowPolicy.load(model_path)
         c = self.policy.contract
         self.low, self.high = np.asarray(c.action_low), np.asarray(c.action_high)
+        self.rest = np.clip(np.zeros_like(self.low), self.low, self.high)
+        """The zero action clipped into the box: on_timeout zero's action, and where a rate-limited start ramps from."""
         self.num_steps = self.declare_parameter("num_steps", c.num_steps, ParameterDescriptor(
             description=f"Integration steps K per action (trained with {c.num_steps}); changeable while running",
             integer_range=[IntegerRange(from_value=1, to_value=10_000, step=1)])).value
@@ -62,6 +64,10 @@ class PolicyNode(FpoNode):
         self.timeout_s = self.declare_parameter("observation_timeout_s", 0.5, ParameterDescriptor(
             description="Observations older than this are stale and on_timeout applies; 0 disables the watchdog",
             read_only=True, floating_point_range=[FloatingPointRange(from_value=0.0, to_value=3600.0, step=0.0)])).value
+        self.max_action_delta = self.declare_parameter("max_action_delta", 0.0, ParameterDescriptor(
+            description="Largest change of any action component from one published action to the next (0: no limit); "
+                        "with on_timeout zero the first action ramps in from the zero action; changeable while running",
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1e9, step=0.0)])).value
         self.on_timeout = self.declare_parameter("on_timeout", "zero", choice_descriptor(
             "Published while observations are stale (every control period), instead of a non-finite action, and once "
             "on shutdown: zero (actions clipped into the box), hold (the last action) or nothing", ON_TIMEOUT,
@@ -78,7 +84,7 @@ class PolicyNode(FpoNode):
         self.started = time.monotonic()
         self.last_action: Optional[np.ndarray] = None
         self.stale = False
-        self.published = self.rejected = self.suppressed = 0
+        self.published = self.rejected = self.suppressed = self.limited = 0
         self.rejected_reported = self.suppressed_reported = 0
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.pub = self.create_publisher(Float64MultiArray, "action", qos)
@@ -97,7 +103,7 @@ class PolicyNode(FpoNode):
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Validate live changes as a whole; a rejected change keeps every old value."""
-        new = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise, "seed": self.seed}
+        new = {name: getattr(self, name) for name in LIVE}
         for p in params:
             if p.name in new:
                 new[p.name] = p.value
@@ -108,10 +114,14 @@ class PolicyNode(FpoNode):
             return SetParametersResult(successful=False, reason=f"noise must be one of {', '.join(NOISES)}, got {new['noise']!r}")
         if isinstance(new["num_steps"], bool) or not isinstance(new["num_steps"], int) or new["num_steps"] < 1:
             return SetParametersResult(successful=False, reason=f"num_steps must be an integer >= 1, got {new['num_steps']!r}")
+        if not (isinstance(new["max_action_delta"], float) and 0.0 <= new["max_action_delta"] < float("inf")):
+            return SetParametersResult(successful=False, reason=f"max_action_delta must be a number >= 0 (0: no limit), "
+                                                                f"got {new['max_action_delta']!r}")
         if any(p.name == "seed" for p in params):  # setting the seed reseeds, also to its current value
             self.policy.seed(new["seed"])
         changed = [f"{k} {getattr(self, k)!r} -> {v!r}" for k, v in new.items() if getattr(self, k) != v]
-        self.num_steps, self.integrator, self.noise, self.seed = new["num_steps"], new["integrator"], new["noise"], new["seed"]
+        for name, value in new.items():
+            setattr(self, name, value)
         if changed:
             self.get_logger().info("applied from the next action: " + ", ".join(changed))
         return SetParametersResult(successful=True)
@@ -161,11 +171,24 @@ class PolicyNode(FpoNode):
                                     f"instead ({self.suppressed} so far)", throttle_duration_sec=WARN_EVERY_S)
             self._publish_safe()
             return
-        self._publish(action)
+        self._publish(self._rate_limited(action))
+
+    def _rate_limited(self, action: np.ndarray) -> np.ndarray:
+        """``action`` moved at most ``max_action_delta`` per component from the last published one (or, before any,
+        from the zero action when on_timeout is zero: torque and velocity commands ramp in from rest; a position
+        command, whose safe action is hold, has no such reference and goes out as computed)."""
+        ref = self.last_action if self.last_action is not None else self.rest if self.on_timeout == "zero" else None
+        if self.max_action_delta <= 0.0 or ref is None:
+            return action
+        over = np.abs(action - ref) > self.max_action_delta
+        if not over.any():
+            return action
+        self.limited += 1
+        return np.where(over, ref + np.sign(action - ref) * self.max_action_delta, action)
 
     def _publish_safe(self) -> None:
         if self.on_timeout == "zero":
-            self._publish(np.clip(np.zeros_like(self.low), self.low, self.high))
+            self._publish(self.rest)
         elif self.on_timeout == "hold" and self.last_action is not None:
             self._publish(self.last_action)
 
@@ -207,7 +230,7 @@ class PolicyNode(FpoNode):
         values = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise,
                   "latency_p50_us": f"{p50:.1f}", "latency_p99_us": f"{p99:.1f}", "observation_age_s": f"{age:.4f}",
                   "actions_published": self.published, "observations_rejected": self.rejected,
-                  "actions_suppressed": self.suppressed}
+                  "actions_suppressed": self.suppressed, "actions_rate_limited": self.limited}
         status = DiagnosticStatus(level=level, name=f"{self.get_fully_qualified_name()}: policy", message=message,
                                   hardware_id=str(self.policy.path),
                                   values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])

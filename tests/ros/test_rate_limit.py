@@ -1,0 +1,75 @@
+"""max_action_delta: actions move at most that much per component between two published actions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.ros.procs import ROS_MISSING, STARTUP_S
+
+pytest.importorskip("rclpy", reason=ROS_MISSING)
+
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from rcl_interfaces.srv import SetParameters  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from std_msgs.msg import Float64MultiArray  # noqa: E402
+
+from fpo_core.runtime import FlowPolicy  # noqa: E402
+from tests.ros.harness import diagnostic_values  # noqa: E402
+
+WAIT_S = 10.0
+
+
+def _unlimited(policy_file) -> tuple[np.ndarray, np.ndarray]:
+    """The observation the tests send, and the action the node publishes for it without a limit."""
+    policy = FlowPolicy.load(policy_file)
+    obs = np.full(policy.contract.obs_dim, 0.1)
+    return obs, policy.act(obs, noise="zero")
+
+
+def _start(policy_file, start_node, ros, delta: float, on_timeout: str, n: int, alternate: bool = False):
+    """A rate-limited node fed one observation over and over (``alternate``: once it has acted on it, that observation
+    and its negative in turn), and its first ``n`` actions."""
+    obs, _ = _unlimited(policy_file)
+    node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0,
+                      on_timeout=on_timeout, max_action_delta=delta, qos_depth=100)  # depth: no action may be lost
+    actions, diags = ros.collect(Float64MultiArray, "action"), ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    sent = [0]
+
+    def send() -> None:
+        flip = alternate and actions and sent[0] % 2  # the first observations may be lost while discovery completes
+        pub.publish(Float64MultiArray(data=(-obs if flip else obs).tolist()))
+        sent[0] += 1
+    ros.wait_for(lambda: len(actions) >= n, STARTUP_S, f"{n} actions", every=send, proc=node)
+    return node, np.array([a.data for a in actions]), diags, send
+
+
+def test_torque_commands_ramp_in_from_rest_and_the_limit_changes_live(policy_file, start_node, ros):
+    _, target = _unlimited(policy_file)
+    delta = float(np.abs(target).max()) / 4  # reached in 4 actions: the zero action is the start (on_timeout zero)
+    assert delta > 1e-3, "the policy's action is almost zero; the test could not see a ramp"
+    node, actions, diags, send = _start(policy_file, start_node, ros, delta, "zero", n=8)
+    steps = np.abs(np.diff(np.vstack([np.zeros_like(target), actions]), axis=0))
+    assert steps.max() <= delta * (1 + 1e-9), f"a component moved {steps.max()} > max_action_delta {delta}"
+    assert not np.allclose(actions[0], target), "the first action went out unlimited"
+    np.testing.assert_allclose(actions[-1], target, rtol=1e-6, atol=1e-9)  # and then it arrives
+    ros.wait_for(lambda: diags and int(diagnostic_values(diags[-1])["actions_rate_limited"]) >= 3, WAIT_S,
+                 "diagnostics counting the limited actions", every=send, proc=node)
+
+    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
+    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
+    for bad in (-0.5, "fast"):
+        req = SetParameters.Request(parameters=[Parameter("max_action_delta", value=bad).to_parameter_msg()])
+        res = ros.call(setter, req, WAIT_S, f"set max_action_delta={bad!r}")
+        assert not res.results[0].successful and res.results[0].reason, f"max_action_delta={bad!r} was accepted"
+
+
+def test_position_commands_are_not_pulled_toward_zero_at_start(policy_file, start_node, ros):
+    """With on_timeout hold (position control) zero is no rest pose: the first action goes out as computed."""
+    obs, target = _unlimited(policy_file)
+    other = FlowPolicy.load(policy_file).act(-obs, noise="zero")
+    assert np.abs(other - target).max() > 1e-3, "the actions for obs and -obs are alike; the test could not see a limit"
+    _, actions, _, _ = _start(policy_file, start_node, ros, 1e-6, "hold", n=4, alternate=True)
+    np.testing.assert_allclose(actions[0], target, rtol=1e-6, atol=1e-9)
+    assert np.abs(np.diff(actions, axis=0)).max() <= 1e-6 * (1 + 1e-9)  # later ones are limited all the same
