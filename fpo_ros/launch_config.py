@@ -37,6 +37,7 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("observation_timeout_s", "0.5", "Watchdog: observations older than this are stale; 0 disables it"),
     Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
+    Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),
     Argument("qos_reliability", "reliable", "Reliability of observation and action", ("reliable", "best_effort")),
     Argument("qos_depth", "1", "History depth of observation and action"),
     Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
@@ -110,6 +111,7 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "observation_timeout_s": _number(v, "observation_timeout_s", 0.0),
         "on_timeout": v["on_timeout"].strip(),
         "max_action_delta": _number(v, "max_action_delta", 0.0),
+        "active": BOOLS[_choice(v, "active", tuple(BOOLS))],
         **qos,
     }
     if v["num_steps"].strip():

@@ -26,7 +26,7 @@ from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descripto
 
 NAME = "fpo_policy"
 ON_TIMEOUT = ("zero", "hold", "nothing")
-LIVE = ("num_steps", "integrator", "noise", "seed", "max_action_delta")
+LIVE = ("num_steps", "integrator", "noise", "seed", "max_action_delta", "active")
 """Parameters that may change while the node runs (applied to the next action)."""
 LATENCY_WINDOW = 1000
 WARN_EVERY_S = 1.0
@@ -68,6 +68,9 @@ class PolicyNode(FpoNode):
             description="Largest change of any action component from one published action to the next (0: no limit); "
                         "with on_timeout zero the first action ramps in from the zero action; changeable while running",
             floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1e9, step=0.0)])).value
+        self.active = self.declare_parameter("active", True, ParameterDescriptor(
+            description="false: stop acting and publish the on_timeout action once (pause, software stop); true: act "
+                        "again. Changeable while running")).value
         self.on_timeout = self.declare_parameter("on_timeout", "zero", choice_descriptor(
             "Published while observations are stale (every control period), instead of a non-finite action, and once "
             "on shutdown: zero (actions clipped into the box), hold (the last action) or nothing", ON_TIMEOUT,
@@ -117,11 +120,18 @@ class PolicyNode(FpoNode):
         if not (isinstance(new["max_action_delta"], float) and 0.0 <= new["max_action_delta"] < float("inf")):
             return SetParametersResult(successful=False, reason=f"max_action_delta must be a number >= 0 (0: no limit), "
                                                                 f"got {new['max_action_delta']!r}")
+        if not isinstance(new["active"], bool):
+            return SetParametersResult(successful=False, reason=f"active must be true or false, got {new['active']!r}")
         if any(p.name == "seed" for p in params):  # setting the seed reseeds, also to its current value
             self.policy.seed(new["seed"])
         changed = [f"{k} {getattr(self, k)!r} -> {v!r}" for k, v in new.items() if getattr(self, k) != v]
+        stopping = self.active and not new["active"]
         for name, value in new.items():
             setattr(self, name, value)
+        if stopping:
+            self._publish_safe()
+            self.get_logger().warning(f"deactivated: published on_timeout={self.on_timeout} once and stopped acting; "
+                                      f"set active to true to resume")
         if changed:
             self.get_logger().info("applied from the next action: " + ", ".join(changed))
         return SetParametersResult(successful=True)
@@ -144,7 +154,7 @@ class PolicyNode(FpoNode):
 
     def _on_tick(self) -> None:
         """Timer: the watchdog, and acting in timer mode."""
-        if self.obs is None:
+        if self.obs is None or not self.active:
             return
         age = time.monotonic() - self.obs_time
         if self.timeout_s > 0.0 and age > self.timeout_s:
@@ -157,6 +167,8 @@ class PolicyNode(FpoNode):
             self._act()
 
     def _act(self) -> None:
+        if not self.active:
+            return
         try:
             action = self.policy.act(self.obs, num_steps=self.num_steps, integrator=self.integrator, noise=self.noise)
         except InvalidInputError as e:
@@ -215,6 +227,8 @@ class PolicyNode(FpoNode):
             level, message = DiagnosticStatus.WARN, (f"no observation in {waited:.0f} s: is observation_topic remapped "
                                                      f"to the robot's topic, with a compatible QoS?")
             self.get_logger().warning(message, throttle_duration_sec=10.0)
+        elif not self.active:
+            level, message = DiagnosticStatus.OK, "inactive (parameter active is false): not acting"
         elif self.obs is None:
             level, message = DiagnosticStatus.OK, "waiting for the first observation"
         elif self.stale:
@@ -227,7 +241,7 @@ class PolicyNode(FpoNode):
         else:
             level, message = DiagnosticStatus.OK, "acting"
         self.rejected_reported, self.suppressed_reported = self.rejected, self.suppressed
-        values = {"num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise,
+        values = {"active": self.active, "num_steps": self.num_steps, "integrator": self.integrator, "noise": self.noise,
                   "latency_p50_us": f"{p50:.1f}", "latency_p99_us": f"{p99:.1f}", "observation_age_s": f"{age:.4f}",
                   "actions_published": self.published, "observations_rejected": self.rejected,
                   "actions_suppressed": self.suppressed, "actions_rate_limited": self.limited}

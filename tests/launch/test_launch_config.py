@@ -11,7 +11,8 @@ def test_defaults_start_the_policy_node_only():
     (policy,) = describe({"model_path": "/m/policy.onnx"})
     assert (policy.package, policy.executable, policy.name, policy.namespace) == ("fpo_ros", "policy_node", "fpo_policy", "")
     assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0, "observation_timeout_s": 0.5,
-                                 "on_timeout": "zero", "max_action_delta": 0.0, "qos_reliability": "reliable", "qos_depth": 1}
+                                 "on_timeout": "zero", "max_action_delta": 0.0, "active": True,
+                                 "qos_reliability": "reliable", "qos_depth": 1}
     assert policy.remappings == [("observation", "observation"), ("action", "action")]
 
 
@@ -45,6 +46,7 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     ({"model_path": "m.onnx", "integrator": "rk5"}, "integrator must be one of"),
     ({"model_path": "m.onnx", "on_timeout": "panic"}, "on_timeout must be one of"),
     ({"model_path": "m.onnx", "max_action_delta": "-0.1"}, "max_action_delta must be >= 0.0"),
+    ({"model_path": "m.onnx", "active": "off"}, "active must be one of"),
     ({"model_path": "m.onnx", "use_sim": "yes"}, "use_sim must be one of"),
     ({"model_path": "m.onnx", "action_topic": ""}, "action_topic must not be empty"),
     ({"model_path": "m.onnx", "modle_path": "x"}, "unknown launch argument(s) modle_path"),

@@ -1,0 +1,52 @@
+"""The `active` parameter: false stops acting and publishes the on_timeout action once; true acts again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.ros.procs import ROS_MISSING, STARTUP_S
+
+pytest.importorskip("rclpy", reason=ROS_MISSING)
+
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from rcl_interfaces.srv import SetParameters  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from std_msgs.msg import Float64MultiArray  # noqa: E402
+
+from fpo_core.runtime import FlowPolicy  # noqa: E402
+from tests.ros.harness import diagnostic_values  # noqa: E402
+
+WAIT_S = 10.0
+
+
+def _set_active(ros, setter, value) -> tuple[bool, str]:
+    req = SetParameters.Request(parameters=[Parameter("active", value=value).to_parameter_msg()])
+    res = ros.call(setter, req, WAIT_S, f"set active={value!r}")
+    return res.results[0].successful, res.results[0].reason
+
+
+def test_deactivating_stops_with_the_safe_action_and_activating_resumes(policy_file, start_node, ros):
+    obs = np.full(FlowPolicy.load(policy_file).contract.obs_dim, 0.1)
+    node = start_node("policy_node", model_path=policy_file, noise="zero", on_timeout="zero", qos_depth=100)
+    actions, diags = ros.collect(Float64MultiArray, "action"), ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
+    ros.wait_for(lambda: len(actions) >= 3, STARTUP_S, "actions while active", every=send, proc=node)
+    acting = np.array(actions[-1].data)
+    assert np.any(acting != 0.0), "the policy's action is exactly zero; the test could not see the stop's zero"
+    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
+    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
+
+    assert _set_active(ros, setter, False) == (True, "")
+    ros.wait_for(lambda: np.array_equal(actions[-1].data, np.zeros_like(acting)), WAIT_S, "the zero action on deactivation",
+                 every=send, proc=node)
+    n = len(actions)
+    ros.wait_for(lambda: diags and diagnostic_values(diags[-1])["active"] == "False", WAIT_S, "diagnostics showing inactive",
+                 every=send, proc=node)  # observations keep flowing all along, and the watchdog stays quiet
+    assert len(actions) == n, "an inactive node published while observations kept coming"
+
+    assert not _set_active(ros, setter, "yes")[0], "active='yes' was accepted"
+    assert _set_active(ros, setter, True) == (True, "")
+    ros.wait_for(lambda: len(actions) > n and np.allclose(actions[-1].data, acting), WAIT_S, "actions again once active",
+                 every=send, proc=node)
