@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Union
 
@@ -74,6 +75,8 @@ def _number(values: Mapping[str, str], name: str, minimum: float, cast: type = f
     except ValueError:
         kind = "an integer" if cast is int else "a number"
         raise ValueError(f"launch argument {name} must be {kind}, got {text!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"launch argument {name} must be a finite number, got {text}")
     if not x >= minimum:
         raise ValueError(f"launch argument {name} must be >= {minimum}, got {text}")
     return x

@@ -64,10 +64,13 @@ class PolicyNode(FpoNode):
         self.timeout_s = self.declare_parameter("observation_timeout_s", 0.5, ParameterDescriptor(
             description="Observations older than this are stale and on_timeout applies; 0 disables the watchdog",
             read_only=True, floating_point_range=[FloatingPointRange(from_value=0.0, to_value=3600.0, step=0.0)])).value
-        self.max_action_delta = self.declare_parameter("max_action_delta", 0.0, ParameterDescriptor(
+        delta = self.declare_parameter("max_action_delta", 0.0, ParameterDescriptor(
             description="Largest change of any action component from one published action to the next (0: no limit); "
                         "with on_timeout zero the first action ramps in from the zero action; changeable while running",
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1e9, step=0.0)])).value
+            dynamic_typing=True)).value  # so `ros2 param set ... max_action_delta 1` (an integer) works too
+        self.max_action_delta = _delta(delta)
+        if self.max_action_delta is None:
+            raise StartupError(f"max_action_delta must be a number >= 0 (0: no limit), got {delta!r}")
         self.active = self.declare_parameter("active", True, ParameterDescriptor(
             description="false: stop acting and publish the on_timeout action once (pause, software stop); true: act "
                         "again. Changeable while running")).value
@@ -117,9 +120,11 @@ class PolicyNode(FpoNode):
             return SetParametersResult(successful=False, reason=f"noise must be one of {', '.join(NOISES)}, got {new['noise']!r}")
         if isinstance(new["num_steps"], bool) or not isinstance(new["num_steps"], int) or new["num_steps"] < 1:
             return SetParametersResult(successful=False, reason=f"num_steps must be an integer >= 1, got {new['num_steps']!r}")
-        if not (isinstance(new["max_action_delta"], float) and 0.0 <= new["max_action_delta"] < float("inf")):
+        delta = _delta(new["max_action_delta"])
+        if delta is None:
             return SetParametersResult(successful=False, reason=f"max_action_delta must be a number >= 0 (0: no limit), "
                                                                 f"got {new['max_action_delta']!r}")
+        new["max_action_delta"] = delta
         if not isinstance(new["active"], bool):
             return SetParametersResult(successful=False, reason=f"active must be true or false, got {new['active']!r}")
         if any(p.name == "seed" for p in params):  # setting the seed reseeds, also to its current value
@@ -227,17 +232,17 @@ class PolicyNode(FpoNode):
             level, message = DiagnosticStatus.WARN, (f"no observation in {waited:.0f} s: is observation_topic remapped "
                                                      f"to the robot's topic, with a compatible QoS?")
             self.get_logger().warning(message, throttle_duration_sec=10.0)
-        elif not self.active:
-            level, message = DiagnosticStatus.OK, "inactive (parameter active is false): not acting"
         elif self.obs is None:
             level, message = DiagnosticStatus.OK, "waiting for the first observation"
-        elif self.stale:
+        elif self.stale and self.active:
             level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
         elif self.suppressed > self.suppressed_reported:
             level, message = DiagnosticStatus.ERROR, (f"{self.suppressed - self.suppressed_reported} non-finite actions "
                                                       f"replaced by on_timeout={self.on_timeout}")
         elif self.rejected > self.rejected_reported:
             level, message = DiagnosticStatus.WARN, f"rejected {self.rejected - self.rejected_reported} observations"
+        elif not self.active:
+            level, message = DiagnosticStatus.OK, "inactive (parameter active is false): not acting"
         else:
             level, message = DiagnosticStatus.OK, "acting"
         self.rejected_reported, self.suppressed_reported = self.rejected, self.suppressed
@@ -251,6 +256,13 @@ class PolicyNode(FpoNode):
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self.diag_pub.publish(msg)
+
+
+def _delta(value: object) -> Optional[float]:
+    """A ``max_action_delta`` value as a float (an integer from the command line included), or None if invalid."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
+        return None
+    return float(value)
 
 
 def main(args: Optional[list[str]] = None) -> int:

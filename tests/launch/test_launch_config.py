@@ -46,6 +46,7 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     ({"model_path": "m.onnx", "integrator": "rk5"}, "integrator must be one of"),
     ({"model_path": "m.onnx", "on_timeout": "panic"}, "on_timeout must be one of"),
     ({"model_path": "m.onnx", "max_action_delta": "-0.1"}, "max_action_delta must be >= 0.0"),
+    ({"model_path": "m.onnx", "max_action_delta": "inf"}, "max_action_delta must be a finite number"),
     ({"model_path": "m.onnx", "active": "off"}, "active must be one of"),
     ({"model_path": "m.onnx", "use_sim": "yes"}, "use_sim must be one of"),
     ({"model_path": "m.onnx", "action_topic": ""}, "action_topic must not be empty"),

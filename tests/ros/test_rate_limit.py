@@ -27,9 +27,10 @@ def _unlimited(policy_file) -> tuple[np.ndarray, np.ndarray]:
     return obs, policy.act(obs, noise="zero")
 
 
-def _start(policy_file, start_node, ros, delta: float, on_timeout: str, n: int, alternate: bool = False):
+def _start(policy_file, start_node, ros, delta, on_timeout: str, n: int, alternate: bool = False):
     """A rate-limited node fed one observation over and over (``alternate``: once it has acted on it, that observation
-    and its negative in turn), and its first ``n`` actions."""
+    and its negative in turn); returns the node, the list its actions arrive in (``n`` so far), diagnostics and the
+    send call."""
     obs, _ = _unlimited(policy_file)
     node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0,
                       on_timeout=on_timeout, max_action_delta=delta, qos_depth=100)  # depth: no action may be lost
@@ -41,28 +42,39 @@ def _start(policy_file, start_node, ros, delta: float, on_timeout: str, n: int, 
         flip = alternate and actions and sent[0] % 2  # the first observations may be lost while discovery completes
         pub.publish(Float64MultiArray(data=(-obs if flip else obs).tolist()))
         sent[0] += 1
+
     ros.wait_for(lambda: len(actions) >= n, STARTUP_S, f"{n} actions", every=send, proc=node)
-    return node, np.array([a.data for a in actions]), diags, send
+    return node, actions, diags, send
+
+
+def _set(ros, node, value) -> tuple[bool, str]:
+    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
+    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
+    req = SetParameters.Request(parameters=[Parameter("max_action_delta", value=value).to_parameter_msg()])
+    res = ros.call(setter, req, WAIT_S, f"set max_action_delta={value!r}")
+    return res.results[0].successful, res.results[0].reason
 
 
 def test_torque_commands_ramp_in_from_rest_and_the_limit_changes_live(policy_file, start_node, ros):
     _, target = _unlimited(policy_file)
-    delta = float(np.abs(target).max()) / 4  # reached in 4 actions: the zero action is the start (on_timeout zero)
+    delta = float(np.abs(target).max()) / 20  # 20 actions to get there from the zero action (on_timeout zero)
     assert delta > 1e-3, "the policy's action is almost zero; the test could not see a ramp"
-    node, actions, diags, send = _start(policy_file, start_node, ros, delta, "zero", n=8)
-    steps = np.abs(np.diff(np.vstack([np.zeros_like(target), actions]), axis=0))
+    node, actions, diags, send = _start(policy_file, start_node, ros, delta, "zero", n=4)
+    ros.spin_for(0.3)  # nothing is sent now: every action computed under the first limit has arrived
+    ramp = np.array([a.data for a in actions])
+    steps = np.abs(np.diff(np.vstack([np.zeros_like(target), ramp]), axis=0))
     assert steps.max() <= delta * (1 + 1e-9), f"a component moved {steps.max()} > max_action_delta {delta}"
-    assert not np.allclose(actions[0], target), "the first action went out unlimited"
-    np.testing.assert_allclose(actions[-1], target, rtol=1e-6, atol=1e-9)  # and then it arrives
+    assert not np.allclose(ramp[-1], target), "the ramp ended early"
     ros.wait_for(lambda: diags and int(diagnostic_values(diags[-1])["actions_rate_limited"]) >= 3, WAIT_S,
-                 "diagnostics counting the limited actions", every=send, proc=node)
+                 "diagnostics counting the limited actions", proc=node)
 
-    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
-    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
     for bad in (-0.5, "fast"):
-        req = SetParameters.Request(parameters=[Parameter("max_action_delta", value=bad).to_parameter_msg()])
-        res = ros.call(setter, req, WAIT_S, f"set max_action_delta={bad!r}")
-        assert not res.results[0].successful and res.results[0].reason, f"max_action_delta={bad!r} was accepted"
+        ok, reason = _set(ros, node, bad)
+        assert not ok and "max_action_delta must be a number >= 0" in reason, (bad, reason)
+    assert _set(ros, node, 100) == (True, "")  # an integer, as `ros2 param set /fpo_policy max_action_delta 100` sends
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action under the new limit", every=send, proc=node)
+    np.testing.assert_allclose(actions[n].data, target, rtol=1e-6, atol=1e-9)  # the rest of the way in one step
 
 
 def test_position_commands_are_not_pulled_toward_zero_at_start(policy_file, start_node, ros):
@@ -71,5 +83,13 @@ def test_position_commands_are_not_pulled_toward_zero_at_start(policy_file, star
     other = FlowPolicy.load(policy_file).act(-obs, noise="zero")
     assert np.abs(other - target).max() > 1e-3, "the actions for obs and -obs are alike; the test could not see a limit"
     _, actions, _, _ = _start(policy_file, start_node, ros, 1e-6, "hold", n=4, alternate=True)
+    actions = np.array([a.data for a in actions])
     np.testing.assert_allclose(actions[0], target, rtol=1e-6, atol=1e-9)
     assert np.abs(np.diff(actions, axis=0)).max() <= 1e-6 * (1 + 1e-9)  # later ones are limited all the same
+
+
+def test_an_integer_limit_is_taken_at_startup(policy_file, start_node, ros):
+    """`-p max_action_delta:=1` is an integer to ROS: the node starts with it (rclpy alone refuses it for a double)."""
+    _, target = _unlimited(policy_file)
+    _, actions, _, _ = _start(policy_file, start_node, ros, 1, "zero", n=1)
+    np.testing.assert_allclose(actions[0].data, np.clip(target, -1, 1), rtol=1e-6, atol=1e-9)
