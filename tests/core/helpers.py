@@ -1,6 +1,9 @@
-"""Small configurations shared by the core tests."""
+"""Small configurations and waits shared by the core tests."""
 
+import subprocess
+import time
 from pathlib import Path
+from typing import Callable
 
 from fpo_core.config import TrainConfig
 
@@ -11,3 +14,16 @@ def tiny_config(run_dir: Path, **overrides) -> TrainConfig:
                 update_epochs=2, run_dir=run_dir, progress=False, tensorboard=False, eval_episodes=0, seed=0)
     base.update(overrides)
     return TrainConfig(**base)
+
+
+def wait_while_running(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Poll ``ready`` until it holds, ``proc`` exits or ``timeout`` passes; the caller asserts which it was."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None and not ready():
+        time.sleep(0.05)
+
+
+def logged_updates(run_dir: Path) -> int:
+    """The updates a run has written to its metrics.csv so far (0 before the file exists)."""
+    metrics = run_dir / "metrics.csv"
+    return max(0, len(metrics.read_text().splitlines()) - 1) if metrics.exists() else 0

@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import torch
 import torch.distributed as dist
@@ -17,7 +16,7 @@ from fpo_core.distributed import Comm
 from fpo_core.normalize import RunningNorm
 from fpo_core.trainer import Trainer
 
-from .helpers import tiny_config
+from .helpers import logged_updates, tiny_config, wait_while_running
 
 
 def free_port() -> int:
@@ -93,11 +92,7 @@ def test_sigterm_to_torchrun_stops_every_rank_with_a_checkpoint(tmp_path):
            "--run-dir", str(run)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (run / "metrics.csv").exists() and len((run / "metrics.csv").read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.1)
+    wait_while_running(proc, lambda: logged_updates(run) >= 2)
     assert proc.poll() is None, proc.stderr.read()[-3000:]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from fpo_core.config import TrainConfig
 from fpo_core.errors import UsageError
 from fpo_core.trainer import Trainer
 
-from .helpers import tiny_config
+from .helpers import logged_updates, tiny_config, wait_while_running
 
 ARGS = ["--total-steps", "8192", "--num-envs", "4", "--num-steps", "64", "--num-minibatches", "2", "--update-epochs", "2",
         "--checkpoint-every", "2", "--no-progress", "--eval-episodes", "0", "--no-tensorboard", "--seed", "5"]
@@ -28,11 +27,7 @@ def test_sigkill_then_resume_finishes_the_budget(tmp_path):
     cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--run-dir", str(run)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ckpt = run / "checkpoints" / "latest.pt"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if ckpt.exists() and load_checkpoint(run)["iteration"] >= 4:
-            break
-        time.sleep(0.05)
+    wait_while_running(proc, lambda: ckpt.exists() and load_checkpoint(run)["iteration"] >= 4)
     assert proc.poll() is None, f"training ended before it could be killed: {proc.stderr.read().decode()}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -133,11 +128,7 @@ def test_ctrl_c_saves_the_last_update_and_the_run_resumes(tmp_path):
     cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--checkpoint-every", "1000", "--run-dir", str(run)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     metrics = run / "metrics.csv"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if metrics.exists() and len(metrics.read_text().splitlines()) >= 3:  # header and two updates
-            break
-        time.sleep(0.05)
+    wait_while_running(proc, lambda: logged_updates(run) >= 2)
     assert proc.poll() is None, f"training ended before it could be interrupted: {proc.stderr.read()}"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
