@@ -7,13 +7,17 @@ from typing import Callable, Optional
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.srv import SetParameters
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64MultiArray
 
-from tests.ros.procs import Proc
+from tests.ros.procs import STARTUP_S, Proc
+
+CALL_S = 10.0
 
 class RosHarness:
     """An rclpy node in the test process, on the test's own domain."""
@@ -25,6 +29,7 @@ class RosHarness:
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self._setters: dict[str, object] = {}
 
     def collect(self, msg_type: type, topic: str, qos: Optional[QoSProfile] = None) -> list:
         """Subscribe; received messages are appended to the returned list (as the executor spins)."""
@@ -62,6 +67,17 @@ class RosHarness:
         future = client.call_async(request)
         self.wait_for(future.done, timeout, what)
         return future.result()
+
+    def set_parameter(self, name: str, value, proc: Proc, node: str = "/fpo_policy") -> tuple[bool, str]:
+        """Set one parameter of ``node`` through its set_parameters service, as `ros2 param set` does: (successful,
+        reason). The first call waits for the service."""
+        client = self._setters.get(node)
+        if client is None:
+            client = self._setters[node] = self.node.create_client(SetParameters, f"{node}/set_parameters")
+            self.wait_for(client.service_is_ready, STARTUP_S, f"the {node}/set_parameters service", proc=proc)
+        req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+        result = self.call(client, req, CALL_S, f"set {name}={value!r}").results[0]
+        return result.successful, result.reason
 
     def close(self) -> None:
         self.executor.shutdown()

@@ -10,8 +10,6 @@ from tests.ros.procs import ROS_MISSING, STARTUP_S
 pytest.importorskip("rclpy", reason=ROS_MISSING)
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
-from rcl_interfaces.srv import SetParameters  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from fpo_core.runtime import FlowPolicy  # noqa: E402
@@ -19,12 +17,6 @@ from tests.ros.harness import diagnostic_values  # noqa: E402
 
 WAIT_S = 10.0
 WATCHDOG_S = 0.3
-
-
-def _set_active(ros, setter, value) -> tuple[bool, str]:
-    req = SetParameters.Request(parameters=[Parameter("active", value=value).to_parameter_msg()])
-    res = ros.call(setter, req, WAIT_S, f"set active={value!r}")
-    return res.results[0].successful, res.results[0].reason
 
 
 def test_deactivating_stops_with_the_safe_action_and_activating_resumes(policy_file, start_node, ros):
@@ -37,10 +29,8 @@ def test_deactivating_stops_with_the_safe_action_and_activating_resumes(policy_f
     ros.wait_for(lambda: len(actions) >= 3, STARTUP_S, "actions while active", every=send, proc=node)
     acting = np.array(actions[-1].data)
     assert np.any(acting != 0.0), "the policy's action is exactly zero; the test could not see the stop's zero"
-    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
-    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
 
-    assert _set_active(ros, setter, False) == (True, "")
+    assert ros.set_parameter("active", False, node) == (True, "")
     ros.wait_for(lambda: np.array_equal(actions[-1].data, np.zeros_like(acting)), WAIT_S, "the zero action on deactivation",
                  every=send, proc=node)
     ros.wait_for(lambda: diags and diagnostic_values(diags[-1])["active"] == "False", WAIT_S, "diagnostics showing inactive",
@@ -54,7 +44,7 @@ def test_deactivating_stops_with_the_safe_action_and_activating_resumes(policy_f
     ros.wait_for(lambda: diags[-1].status[0].level == DiagnosticStatus.WARN and "rejected" in diags[-1].status[0].message,
                  WAIT_S, "diagnostics still warning of rejected observations while inactive", every=bad, proc=node)
 
-    assert not _set_active(ros, setter, "yes")[0], "active='yes' was accepted"
-    assert _set_active(ros, setter, True) == (True, "")
+    assert not ros.set_parameter("active", "yes", node)[0], "active='yes' was accepted"
+    assert ros.set_parameter("active", True, node) == (True, "")
     ros.wait_for(lambda: len(actions) > n and np.allclose(actions[-1].data, acting), WAIT_S, "actions again once active",
                  every=send, proc=node)

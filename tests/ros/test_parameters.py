@@ -10,20 +10,13 @@ from tests.ros.procs import ROS_MISSING, STARTUP_S
 pytest.importorskip("rclpy", reason=ROS_MISSING)
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from rcl_interfaces.srv import GetParameters, SetParameters  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
+from rcl_interfaces.srv import GetParameters  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from fpo_core.runtime import FlowPolicy  # noqa: E402
 from tests.ros.harness import diagnostic_values  # noqa: E402
 
 WAIT_S = 10.0
-
-
-def _set(ros, client, name: str, value) -> tuple[bool, str]:
-    req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
-    res = ros.call(client, req, WAIT_S, f"set_parameters {name}={value!r}")
-    return res.results[0].successful, res.results[0].reason
 
 
 def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_node, ros):
@@ -37,14 +30,12 @@ def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_n
     diags = ros.collect(DiagnosticArray, "diagnostics")
     pub = ros.publisher("observation")
     send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
-    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
     getter = ros.node.create_client(GetParameters, "/fpo_policy/get_parameters")
 
     ros.wait_for(lambda: len(actions) > 0, STARTUP_S, "a first action at K=10", every=send, proc=node)
     np.testing.assert_allclose(actions[-1].data, at10, rtol=1e-5, atol=1e-6)
-    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
 
-    assert _set(ros, setter, "num_steps", 2) == (True, "")
+    assert ros.set_parameter("num_steps", 2, node) == (True, "")
     ros.wait_for(lambda: diags and diagnostic_values(diags[-1])["num_steps"] == "2", WAIT_S, "diagnostics showing num_steps 2",
                  every=send, proc=node)
     n = len(actions)
@@ -52,10 +43,10 @@ def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_n
     np.testing.assert_allclose(actions[-1].data, at2, rtol=1e-5, atol=1e-6)
 
     for bad in (0, -3, "abc"):
-        ok, reason = _set(ros, setter, "num_steps", bad)
+        ok, reason = ros.set_parameter("num_steps", bad, node)
         assert not ok and reason, f"num_steps={bad!r} was accepted"
     for name, bad in (("integrator", "rk5"), ("noise", "pink"), ("model_path", "/elsewhere.onnx")):
-        ok, reason = _set(ros, setter, name, bad)
+        ok, reason = ros.set_parameter(name, bad, node)
         assert not ok and reason, f"{name}={bad!r} was accepted"
     res = ros.call(getter, GetParameters.Request(names=["num_steps", "integrator"]), WAIT_S, "get_parameters")
     assert res.values[0].integer_value == 2 and res.values[1].string_value == policy.contract.integrator
@@ -63,7 +54,7 @@ def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_n
     n = len(actions)
     ros.wait_for(lambda: len(actions) > n + 3, WAIT_S, "actions after the rejected changes", every=send, proc=node)
     np.testing.assert_allclose(actions[-1].data, at2, rtol=1e-5, atol=1e-6)
-    assert _set(ros, setter, "integrator", "rk4") == (True, "")
+    assert ros.set_parameter("integrator", "rk4", node) == (True, "")
     n = len(actions)
     ros.wait_for(lambda: len(actions) > n + 1, WAIT_S, "an action with rk4", every=send, proc=node)
     np.testing.assert_allclose(actions[-1].data, policy.act(obs, num_steps=2, integrator="rk4", noise="zero"), rtol=1e-5, atol=1e-6)
@@ -80,12 +71,10 @@ def test_setting_the_seed_reseeds_also_to_its_current_value(policy_file, start_n
     actions = ros.collect(Float64MultiArray, "action")
     pub = ros.publisher("observation")
     send = lambda: pub.publish(Float64MultiArray(data=obs.tolist()))  # noqa: E731
-    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
     ros.wait_for(lambda: len(actions) >= 3, STARTUP_S, "actions drawing from seed 7's stream", every=send, proc=node)
-    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
     for _ in range(2):  # the stream has moved on; setting seed 7 again restarts it
         ros.spin_for(0.3)  # no observation in flight
-        assert _set(ros, setter, "seed", 7) == (True, "")
+        assert ros.set_parameter("seed", 7, node) == (True, "")
         n = len(actions)
         ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action after setting the seed", every=send, proc=node)
         np.testing.assert_allclose(actions[n].data, first, rtol=1e-5, atol=1e-6)

@@ -10,8 +10,6 @@ from tests.ros.procs import ROS_MISSING, STARTUP_S
 pytest.importorskip("rclpy", reason=ROS_MISSING)
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from rcl_interfaces.srv import SetParameters  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from fpo_core.runtime import FlowPolicy  # noqa: E402
@@ -47,14 +45,6 @@ def _start(policy_file, start_node, ros, delta, on_timeout: str, n: int, alterna
     return node, actions, diags, send
 
 
-def _set(ros, node, value) -> tuple[bool, str]:
-    setter = ros.node.create_client(SetParameters, "/fpo_policy/set_parameters")
-    ros.wait_for(setter.service_is_ready, STARTUP_S, "the /fpo_policy/set_parameters service", proc=node)
-    req = SetParameters.Request(parameters=[Parameter("max_action_delta", value=value).to_parameter_msg()])
-    res = ros.call(setter, req, WAIT_S, f"set max_action_delta={value!r}")
-    return res.results[0].successful, res.results[0].reason
-
-
 def test_torque_commands_ramp_in_from_rest_and_the_limit_changes_live(policy_file, start_node, ros):
     _, target = _unlimited(policy_file)
     delta = float(np.abs(target).max()) / 20  # 20 actions to get there from the zero action (on_timeout zero)
@@ -69,9 +59,9 @@ def test_torque_commands_ramp_in_from_rest_and_the_limit_changes_live(policy_fil
                  "diagnostics counting the limited actions", proc=node)
 
     for bad in (-0.5, "fast"):
-        ok, reason = _set(ros, node, bad)
+        ok, reason = ros.set_parameter("max_action_delta", bad, node)
         assert not ok and "max_action_delta must be a number >= 0" in reason, (bad, reason)
-    assert _set(ros, node, 100) == (True, "")  # an integer, as `ros2 param set /fpo_policy max_action_delta 100` sends
+    assert ros.set_parameter("max_action_delta", 100, node) == (True, "")  # an integer, as `ros2 param set ... 100` sends
     n = len(actions)
     ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action under the new limit", every=send, proc=node)
     np.testing.assert_allclose(actions[n].data, target, rtol=1e-6, atol=1e-9)  # the rest of the way in one step
