@@ -128,7 +128,7 @@ class FlowPolicy:
             raise InvalidInputError(str(e)) from None
         if noise not in NOISES:
             raise InvalidInputError(f"unknown noise {noise!r}: choose one of {', '.join(NOISES)}")
-        o = self._observation(obs)
+        o = self.observation(obs)
         if c.kind == "gaussian":
             raw = self._bind("main", self._sess, o).run()
             if noise == "random":
@@ -139,10 +139,13 @@ class FlowPolicy:
         self.last_latency_s = time.perf_counter() - start
         return action[0] if np.ndim(obs) == 1 else action
 
-    def _observation(self, obs: np.ndarray) -> np.ndarray:
+    def observation(self, obs: np.ndarray) -> np.ndarray:
+        """``obs`` as the model's float32 ``[batch, obs_dim]`` input; ``InvalidInputError`` naming what is wrong
+        (shape, NaN or inf, or a value beyond float32's range, which the cast would turn into inf)."""
         n = self.contract.obs_dim
         try:
-            o = np.asarray(obs, dtype=np.float32)
+            with np.errstate(over="ignore"):
+                o = np.asarray(obs, dtype=np.float32)
         except (TypeError, ValueError):
             raise InvalidInputError(f"observation must be numbers of shape [{n}] or [batch, {n}], got {type(obs).__name__}") from None
         if o.ndim == 1:
@@ -150,7 +153,8 @@ class FlowPolicy:
         if o.ndim != 2 or o.shape[1] != n or o.shape[0] < 1:
             raise InvalidInputError(f"observation has shape {np.shape(obs)}; expected [{n}] or [batch, {n}] for {self.contract.env_id}")
         if not np.isfinite(o).all():
-            raise InvalidInputError("observation contains NaN or inf; check the sensor/state source before calling act")
+            raise InvalidInputError("observation contains NaN, inf or values beyond float32's range (±3.4e38); "
+                                    "check the sensor/state source before calling act")
         return o
 
     def _bind(self, key: str, sess: ort.InferenceSession, obs: np.ndarray) -> "Binding":

@@ -92,6 +92,8 @@ class PolicyNode(FpoNode):
         self.stale = False
         self.published = self.rejected = self.suppressed = self.limited = 0
         self.rejected_reported = self.suppressed_reported = 0
+        self.rejection = ""
+        """Why the last observation was rejected."""
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.pub = self.create_publisher(Float64MultiArray, "action", qos)
         self.action_msg = Float64MultiArray()
@@ -142,12 +144,12 @@ class PolicyNode(FpoNode):
         return SetParametersResult(successful=True)
 
     def _on_observation(self, msg: Float64MultiArray) -> None:
-        obs = np.asarray(msg.data, dtype=np.float64)
-        n = self.policy.contract.obs_dim
-        if obs.shape != (n,) or not np.isfinite(obs).all():
+        try:  # the policy's own check, before the watchdog counts the observation as fresh
+            obs = self.policy.observation(msg.data)[0]
+        except InvalidInputError as e:
             self.rejected += 1
-            why = f"{obs.size} values, expected {n}" if obs.shape != (n,) else "NaN or inf values"
-            self.get_logger().warning(f"rejected an observation ({why}); {self.rejected} rejected so far",
+            self.rejection = str(e)
+            self.get_logger().warning(f"rejected an observation ({e}); {self.rejected} rejected so far",
                                       throttle_duration_sec=WARN_EVERY_S)
             return
         self.obs, self.obs_time = obs, time.monotonic()
@@ -228,8 +230,12 @@ class PolicyNode(FpoNode):
         p50, p99 = (np.percentile(lat, [50, 99]) if lat.size else (float("nan"),) * 2)
         age = time.monotonic() - self.obs_time if self.obs is not None else float("nan")
         waited = time.monotonic() - self.started
-        if self.obs is None and self.timeout_s > 0.0 and waited > self.timeout_s:
-            level, message = DiagnosticStatus.WARN, (f"no observation in {waited:.0f} s: is observation_topic remapped "
+        if self.obs is None and self.rejected and waited > self.timeout_s:
+            level, message = DiagnosticStatus.WARN, (f"no valid observation in {waited:.0f} s: rejected {self.rejected}, "
+                                                     f"the last because {self.rejection}")
+            self.get_logger().warning(message, throttle_duration_sec=10.0)
+        elif self.obs is None and self.timeout_s > 0.0 and waited > self.timeout_s:
+            level, message = DiagnosticStatus.WARN, (f"no observation in {waited:.0f} s: is the observation topic remapped "
                                                      f"to the robot's topic, with a compatible QoS?")
             self.get_logger().warning(message, throttle_duration_sec=10.0)
         elif self.obs is None:

@@ -80,3 +80,29 @@ def test_no_observation_at_all_is_reported(policy_file, start_node, ros):
     ros.wait_for(lambda: bool(diags) and diags[-1].status[0].level == DiagnosticStatus.WARN, STARTUP_S,
                  "diagnostics warning that no observation ever arrived", proc=node)
     assert "no observation" in diags[-1].status[0].message
+
+
+def test_observations_the_policy_refuses_do_not_feed_the_watchdog(policy_file, start_node, ros):
+    """A finite float64 beyond float32's range (a corrupt sensor value) is rejected before it counts as fresh."""
+    node, actions, diags, send = _start(policy_file, start_node, ros, "zero")
+    ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow", every=send, proc=node)
+    huge = [1e300] * FlowPolicy.load(policy_file).contract.obs_dim
+    pub = ros.publisher("observation")
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) >= n + 3 and not np.any(actions[-1].data), WAIT_S,
+                 "zero actions from the watchdog while only unusable observations arrive",
+                 every=lambda: pub.publish(Float64MultiArray(data=huge)), proc=node)
+    assert "float32's range" in node.output()
+
+
+def test_only_rejected_observations_are_reported_as_such(policy_file, start_node, ros):
+    """Observations that arrive but are all rejected (a wrong size, say) are reported with the reason, not as silence."""
+    node = start_node("policy_node", model_path=policy_file, observation_timeout_s=TIMEOUT_S)
+    diags = ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    short = [0.0] * (FlowPolicy.load(policy_file).contract.obs_dim - 1)
+    ros.wait_for(lambda: bool(diags) and diags[-1].status[0].level == DiagnosticStatus.WARN, STARTUP_S,
+                 "diagnostics warning about the rejected observations",
+                 every=lambda: pub.publish(Float64MultiArray(data=short)), proc=node)
+    message = diags[-1].status[0].message
+    assert "no valid observation" in message and "shape" in message, message
