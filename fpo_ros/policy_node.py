@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray
@@ -101,9 +102,14 @@ class PolicyNode(FpoNode):
         self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos)
         self.timer_mode = rate > 0.0
         period = 1.0 / rate if self.timer_mode else c.control_period_s
-        if self.timer_mode or self.timeout_s > 0.0:
-            self.create_timer(period, self._on_tick)
-        self.create_timer(1.0, self._publish_diagnostics)
+        if self.timer_mode:  # on the node's clock: simulated time under use_sim_time, like the robot it drives
+            self.create_timer(period, self._on_control_tick)
+        # the watchdog and diagnostics on the steady clock: a stopped /clock (a paused or crashed simulator) must not
+        # stop them, and their ages are measured on it
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        if self.timeout_s > 0.0:
+            self.create_timer(period, self._on_watchdog_tick, clock=steady)
+        self.create_timer(1.0, self._publish_diagnostics, clock=steady)
         mode = f"on a {rate:g} Hz timer" if self.timer_mode else "on every observation"
         watchdog = f"after {self.timeout_s:g} s without observations: {self.on_timeout}" if self.timeout_s > 0 else "off"
         self.get_logger().info(f"loaded {model_path} ({c.kind} policy for {c.env_id}, obs {c.obs_dim}, act {c.act_dim}); "
@@ -159,19 +165,23 @@ class PolicyNode(FpoNode):
         if not self.timer_mode:
             self._act()
 
-    def _on_tick(self) -> None:
-        """Timer: the watchdog, and acting in timer mode."""
-        if self.obs is None or not self.active:
-            return
-        age = time.monotonic() - self.obs_time
-        if self.timeout_s > 0.0 and age > self.timeout_s:
-            if not self.stale:
-                self.stale = True
-                self.get_logger().warning(f"no observation for {age:.3f} s (timeout {self.timeout_s:g} s): "
-                                          f"on_timeout={self.on_timeout}")
-            self._publish_safe()
-        elif self.timer_mode:
+    def _is_stale(self) -> bool:
+        return self.timeout_s > 0.0 and time.monotonic() - self.obs_time > self.timeout_s
+
+    def _on_control_tick(self) -> None:
+        """Timer mode: act on the latest observation unless it is stale (the watchdog's case)."""
+        if self.obs is not None and not self._is_stale():
             self._act()
+
+    def _on_watchdog_tick(self) -> None:
+        """While the latest observation is stale, publish the on_timeout action every control period."""
+        if self.obs is None or not self.active or not self._is_stale():
+            return
+        if not self.stale:
+            self.stale = True
+            self.get_logger().warning(f"no observation for {time.monotonic() - self.obs_time:.3f} s "
+                                      f"(timeout {self.timeout_s:g} s): on_timeout={self.on_timeout}")
+        self._publish_safe()
 
     def _act(self) -> None:
         if not self.active:

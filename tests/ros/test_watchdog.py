@@ -106,3 +106,13 @@ def test_only_rejected_observations_are_reported_as_such(policy_file, start_node
                  every=lambda: pub.publish(Float64MultiArray(data=short)), proc=node)
     message = diags[-1].status[0].message
     assert "no valid observation" in message and "shape" in message, message
+
+
+def test_watchdog_and_diagnostics_run_without_a_clock_under_sim_time(policy_file, start_node, ros):
+    """use_sim_time with /clock stopped (a paused or crashed simulator; here never started): the watchdog still fires."""
+    node, actions, diags, send = _start(policy_file, start_node, ros, "zero", use_sim_time=True)
+    ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow", every=send, proc=node)
+    n = len(actions)
+    ros.wait_for(lambda: len(actions) >= n + 3 and not np.any(actions[-1].data), WAIT_S,
+                 "zero actions from the watchdog after observations stopped, with no /clock", proc=node)
+    ros.wait_for(lambda: _stale_reported(diags), WAIT_S, "diagnostics reporting stale observations", proc=node)
