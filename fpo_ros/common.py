@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import rclpy
@@ -42,6 +43,26 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     """Raise ``StartupError`` unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise StartupError(f"parameter {name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def number(value: object, low: float, high: float) -> Optional[float]:
+    """``value`` as a float if it is a finite number (an integer too) in ``[low, high]``, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high and math.isfinite(value)):
+        return None
+    return float(value)
+
+
+def declare_number(node: Node, name: str, default: float, description: str, low: float, high: float,
+                   read_only: bool = True) -> float:
+    """Declare a float parameter that also takes an integer (``-p rate:=50``, ``ros2 param set ... 50``: rclpy would
+    refuse an INTEGER for a DOUBLE), in ``[low, high]``; ``StartupError`` otherwise."""
+    allowed = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+    value = node.declare_parameter(name, default, ParameterDescriptor(
+        description=f"{description} (a number {allowed})", read_only=read_only, dynamic_typing=True)).value
+    checked = number(value, low, high)
+    if checked is None:
+        raise StartupError(f"parameter {name} must be a number {allowed}, got {value!r}")
+    return checked
 
 
 def declare_qos(node: Node) -> QoSProfile:

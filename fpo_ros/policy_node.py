@@ -6,6 +6,7 @@ inference lives in ``fpo_core.runtime``.
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from collections import deque
@@ -13,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.parameter import Parameter
@@ -23,7 +24,8 @@ from fpo_core.contract import NOISES
 from fpo_core.errors import InvalidInputError
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
+from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_number, declare_qos, number
+from fpo_ros.common import main as run_main
 
 NAME = "fpo_policy"
 ON_TIMEOUT = ("zero", "hold", "nothing")
@@ -59,19 +61,14 @@ class PolicyNode(FpoNode):
         self.seed = self.declare_parameter("seed", 0, ParameterDescriptor(
             description="Seed of the random initial noise; setting it reseeds (changeable while running)",
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)])).value
-        rate = self.declare_parameter("control_rate_hz", 0.0, ParameterDescriptor(
-            description="0: act on every observation; > 0: act on a timer with the latest observation", read_only=True,
-            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=10_000.0, step=0.0)])).value
-        self.timeout_s = self.declare_parameter("observation_timeout_s", 0.5, ParameterDescriptor(
-            description="Observations older than this are stale and on_timeout applies; 0 disables the watchdog",
-            read_only=True, floating_point_range=[FloatingPointRange(from_value=0.0, to_value=3600.0, step=0.0)])).value
-        delta = self.declare_parameter("max_action_delta", 0.0, ParameterDescriptor(
-            description="Largest change of any action component from one published action to the next (0: no limit); "
-                        "with on_timeout zero the first action ramps in from the zero action; changeable while running",
-            dynamic_typing=True)).value  # so `ros2 param set ... max_action_delta 1` (an integer) works too
-        self.max_action_delta = _delta(delta)
-        if self.max_action_delta is None:
-            raise StartupError(f"max_action_delta must be a number >= 0 (0: no limit), got {delta!r}")
+        rate = declare_number(self, "control_rate_hz", 0.0, "0: act on every observation; > 0: act on a timer with the "
+                              "latest observation", 0.0, 10_000.0)
+        self.timeout_s = declare_number(self, "observation_timeout_s", 0.5, "Observations older than this are stale and "
+                                        "on_timeout applies; 0 disables the watchdog", 0.0, 3600.0)
+        self.max_action_delta = declare_number(
+            self, "max_action_delta", 0.0, "Largest change of any action component from one published action to the "
+            "next (0: no limit); with on_timeout zero the first action ramps in from the zero action; changeable while "
+            "running", 0.0, math.inf, read_only=False)
         self.active = self.declare_parameter("active", True, ParameterDescriptor(
             description="false: stop acting and publish the on_timeout action once (pause, software stop); true: act "
                         "again. Changeable while running")).value
@@ -128,7 +125,7 @@ class PolicyNode(FpoNode):
             return SetParametersResult(successful=False, reason=f"noise must be one of {', '.join(NOISES)}, got {new['noise']!r}")
         if isinstance(new["num_steps"], bool) or not isinstance(new["num_steps"], int) or new["num_steps"] < 1:
             return SetParametersResult(successful=False, reason=f"num_steps must be an integer >= 1, got {new['num_steps']!r}")
-        delta = _delta(new["max_action_delta"])
+        delta = number(new["max_action_delta"], 0.0, math.inf)
         if delta is None:
             return SetParametersResult(successful=False, reason=f"max_action_delta must be a number >= 0 (0: no limit), "
                                                                 f"got {new['max_action_delta']!r}")
@@ -272,13 +269,6 @@ class PolicyNode(FpoNode):
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self.diag_pub.publish(msg)
-
-
-def _delta(value: object) -> Optional[float]:
-    """A ``max_action_delta`` value as a float (an integer from the command line included), or None if invalid."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
-        return None
-    return float(value)
 
 
 def main(args: Optional[list[str]] = None) -> int:

@@ -18,7 +18,7 @@ import time
 from typing import Optional, Sequence
 
 import numpy as np
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.duration import Duration
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
@@ -26,7 +26,7 @@ from std_msgs.msg import Float64MultiArray
 
 from fpo_core.envs import EnvSpec, make_env
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_qos, main as run_main
+from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_number, declare_qos, main as run_main
 
 NAME = "fpo_sim"
 MODES = ("realtime", "lockstep")
@@ -50,9 +50,8 @@ class SimNode(FpoNode):
             description="Exported policy whose env id is used when env_id is empty", read_only=True)).value
         self.mode = self.declare_parameter("mode", "realtime", choice_descriptor(
             "realtime (hold the last action, fixed rate) or lockstep (one step per action)", MODES, read_only=True)).value
-        rtf = self.declare_parameter("real_time_factor", 1.0, ParameterDescriptor(
-            description="realtime mode: simulated seconds per wall-clock second", read_only=True,
-            floating_point_range=[FloatingPointRange(from_value=0.01, to_value=100.0, step=0.0)])).value
+        rtf = declare_number(self, "real_time_factor", 1.0, "realtime mode: simulated seconds per wall-clock second",
+                             0.01, 100.0)
         self.seed = self.declare_parameter("seed", 0, ParameterDescriptor(
             description="Episode i is reset with seed + i (as `fpo eval`)", read_only=True,
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)])).value

@@ -48,7 +48,7 @@ def test_realtime_sim_runs_episodes_and_publishes_joint_states(policy_file, star
     stats = ros.collect(Float64MultiArray, "episode_stats", STATS_QOS)
     joints = ros.collect(JointState, "joint_states")
     start_node("policy_node", model_path=policy_file, noise="zero")
-    sim = start_node("sim_node", model_path=policy_file, mode="realtime", real_time_factor=4.0)
+    sim = start_node("sim_node", model_path=policy_file, mode="realtime", real_time_factor=4)  # an integer, as -p ...:=4 sends
     ros.wait_for(lambda: len(stats) >= 1 and len(joints) > 0, STARTUP_S + 60.0, "an episode and joint_states in realtime mode",
                  proc=sim)
     index, ret, length = stats[0].data

@@ -27,6 +27,9 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     ({"num_steps": 0}, "num_steps"),
     ({"on_timeout": "explode"}, "on_timeout must be one of"),
     ({"num_steps": "abc"}, "num_steps"),
+    ({"control_rate_hz": -1}, "control_rate_hz must be a number in [0, 10000]"),
+    ({"observation_timeout_s": "soon"}, "observation_timeout_s must be a number in [0, 3600]"),
+    ({"max_action_delta": -0.5}, "max_action_delta must be a number >= 0"),
 ])
 def test_policy_node_bad_parameter_exits_non_zero(policy_file, start_node, params, expected):
     node = start_node("policy_node", model_path=policy_file, **params)

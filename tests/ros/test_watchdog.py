@@ -62,7 +62,8 @@ def test_nothing_stops_publishing(policy_file, start_node, ros):
 
 
 def test_timer_mode_acts_on_the_latest_observation_then_times_out(policy_file, start_node, ros):
-    node, actions, diags, send = _start(policy_file, start_node, ros, "zero", timeout_s=1.0, control_rate_hz=50.0)
+    # integers, as `-p control_rate_hz:=50` sends them: the float parameters take them
+    node, actions, diags, send = _start(policy_file, start_node, ros, "zero", timeout_s=1, control_rate_hz=50)
     ros.wait_for(lambda: len(actions) > 0, STARTUP_S, "a first action in timer mode", every=send, proc=node)
     n, start = len(actions), time.monotonic()
     send()
