@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,11 @@ class TrainConfig:
         return self.run_dir or Path("runs") / f"{self.env_id.replace('/', '_')}__{self.algo}__s{self.seed}"
 
     def validate(self) -> None:
+        nonfinite = [f.name for f in dataclasses.fields(self)
+                     if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))]
         checks = [
+            (not nonfinite, nonfinite and f"--{nonfinite[0].replace('_', '-')} must be a finite number, "
+                                          f"got {getattr(self, nonfinite[0])}"),
             (seed_problem(self.seed) is None, seed_problem(self.seed)),
             (self.n_mc >= 1, f"--n-mc must be >= 1, got {self.n_mc}"),
             (self.clip_coef is not None and self.clip_coef > 0, f"--clip-coef must be > 0, got {self.clip_coef}"),
@@ -168,6 +173,8 @@ class TrainConfig:
             (self.vf_coef >= 0 and self.ent_coef >= 0, "--vf-coef and --ent-coef must be >= 0"),
             (self.target_kl is None or self.target_kl > 0, f"--target-kl must be > 0 (or None: off), got {self.target_kl}"),
             (self.reward_scale > 0, f"--reward-scale must be > 0, got {self.reward_scale}"),
+            (abs(self.init_log_std) <= 10, f"--init-log-std must be in [-10, 10] (a std from 4.5e-5 to 2.2e4), "
+                                           f"got {self.init_log_std}"),
             (self.eval_episodes >= 0, f"--eval-episodes must be >= 0 (0: no evaluation), got {self.eval_episodes}"),
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
             (self.flow_target == "raw" or self.squash == "clip",

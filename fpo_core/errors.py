@@ -21,5 +21,9 @@ class InvalidInputError(FpoError, ValueError):
     """A bad argument at inference time: observation shape, non-finite values, integrator, step count."""
 
 
+class TrainingDiverged(FpoError):
+    """An update left a non-finite loss or weight; nothing from it was saved."""
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped on SIGINT or SIGTERM after saving a checkpoint; the message says where to resume."""

@@ -25,7 +25,7 @@ from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
 from fpo_core.envs import make_vec_env
-from fpo_core.errors import TrainingInterrupted, UsageError
+from fpo_core.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
 from fpo_core.normalize import ReturnScaler, RunningNorm
@@ -213,6 +213,21 @@ class Trainer:
         finally:
             torch.set_num_threads(rollout_threads)
 
+    def _check_finite(self, stats: dict[str, float]) -> None:
+        """Raise ``TrainingDiverged`` if the update's losses, the networks or the normaliser hold NaN or inf, before any
+        of it is logged or saved: the last checkpoint stays the last good one."""
+        losses = [k for k in ("policy_loss", "value_loss") if not np.isfinite(stats[k])]
+        tensors = {"policy": self.policy.parameters(), "critic": self.critic.parameters(), "observation normaliser":
+                   self.obs_norm.buffers()}
+        broken = losses + [name for name, ts in tensors.items() if not all(bool(torch.isfinite(t).all()) for t in ts)]
+        if broken:
+            kept = (f"the last checkpoint ({self.run_dir / LATEST}) is from before it" if (self.run_dir / LATEST).exists()
+                    else "no checkpoint was written")
+            raise TrainingDiverged(
+                f"training diverged in update {self.iteration + 1} (at {self.global_step:,} env steps): {', '.join(broken)} "
+                f"not finite; nothing of it was saved and {kept}. Lower --learning-rate or check the reward and "
+                f"observation scales (--reward-scale, --init-log-std, the environment's values)")
+
     def _union_stats(self, x: np.ndarray) -> tuple[float, float, float]:
         """Count, mean and sum of squared deviations of every rank's ``x``: one return scale for all ranks."""
         mean, var, n = self.comm.batch_stats(torch.from_numpy(x).reshape(-1, 1))
@@ -265,6 +280,7 @@ class Trainer:
                     batch = self.collect()
                     t1 = time.perf_counter()
                     stats = self.update(batch, gen)
+                    self._check_finite(stats)
                     t2 = time.perf_counter()
                     self.iteration += 1
                     self.elapsed += t2 - t0
