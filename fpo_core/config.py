@@ -1,4 +1,6 @@
-"""Training configuration: one dataclass, documented field by field (the CLI's ``--help``)."""
+"""Training configuration: one dataclass, documented field by field (the CLI's ``--help``).
+
+Section comments stand a blank line above their fields: tyro takes a comment directly above a field as its help."""
 
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ class TrainConfig:
     """Torch intra-op CPU threads during the update, when the envs are idle (0 = this process's share of the cores)."""
 
     # Rollouts
+
     num_envs: int = 16
     """Parallel environments (``gymnasium.vector.SyncVectorEnv`` unless ``async_envs``)."""
     async_envs: bool = False
@@ -64,7 +67,9 @@ class TrainConfig:
     num_steps: int = 64
     """Steps per environment per rollout; the batch is ``num_envs × num_steps``."""
     gamma: float = 0.99
+    """Discount factor γ of the returns, GAE and the reward normaliser (1 = no discounting)."""
     gae_lambda: float = 0.95
+    """GAE λ: 0 = one-step TD advantages, 1 = Monte Carlo returns minus the critic's value."""
     obs_norm: bool = True
     """Running observation normalisation (its statistics ship in checkpoints and exports)."""
     reward_norm: bool = True
@@ -75,11 +80,15 @@ class TrainConfig:
     """Multiply rewards by this before GAE (the paper uses 10 on DM Control)."""
 
     # Update
+
     learning_rate: float = 3e-4
+    """Adam learning rate of the policy and critic (the start value with ``anneal_lr``)."""
     anneal_lr: bool = True
     """Linearly anneal the learning rate to 0 over the run."""
     update_epochs: int = 10
+    """Passes over each rollout's batch per update (fewer when ``target_kl`` stops them early)."""
     num_minibatches: int = 4
+    """Minibatches per epoch, one optimizer step each; must divide the batch ``num_envs × num_steps``."""
     clip_coef: Optional[float] = None
     """PPO clip ε; default per algorithm: fpo 0.05, gaussian 0.2, dppo 0.2."""
     trust_region: Literal["ppo", "aspo"] = "ppo"
@@ -87,22 +96,29 @@ class TrainConfig:
     norm_adv: bool = True
     """Normalise advantages per minibatch."""
     vf_coef: float = 0.5
+    """Weight of the critic's value loss (0.5 × squared error to the return) beside the policy loss."""
     ent_coef: float = 0.0
     """Entropy bonus (Gaussian only; flow policies have no closed-form entropy)."""
     max_grad_norm: float = 0.5
+    """Clip the gradient norm of policy and critic together to this before each optimizer step."""
     target_kl: Optional[float] = None
     """Stop an update's epochs early once the approximate KL exceeds this."""
 
     # Networks
+
     actor_hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the policy network (velocity field or Gaussian mean), e.g. ``--actor-hidden 256 256``."""
     critic_hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the critic (value network)."""
     activation: Literal["silu", "tanh", "relu", "elu"] = "silu"
+    """Activation after each hidden layer of the policy and critic."""
     squash: Literal["tanh", "clip"] = "tanh"
     """How the raw action reaches the env's box: ``tanh`` then scale, or ``clip``."""
     init_log_std: float = 0.0
     """Gaussian: initial log standard deviation."""
 
     # Flow policy (fpo, dppo)
+
     flow_steps: int = 10
     """Integration steps K for sampling actions in rollouts (and the default at deployment)."""
     integrator: str = "euler"
@@ -125,11 +141,13 @@ class TrainConfig:
     """DPPO: noise std of each stochastic Euler step."""
 
     # Logging and checkpoints
+
     checkpoint_every: int = 10
     """Write a checkpoint every this many updates (and always at the end)."""
     eval_episodes: int = 10
     """Episodes evaluated (zero noise) at the start and end of the run; 0 skips."""
     tensorboard: bool = True
+    """Also log the ``metrics.csv`` columns to TensorBoard in ``<run_dir>/tb``."""
     progress: bool = True
     """Show a live progress bar."""
 
