@@ -89,6 +89,7 @@ class EvalArgs:
     path: tyro.conf.Positional[Path]
     """Run directory, checkpoint file or exported ONNX model."""
     episodes: int = 10
+    """Episodes to run; prints the mean ± std of their returns."""
     num_steps: Optional[int] = None
     """Integration steps K (default: what the policy was trained with)."""
     integrator: Optional[str] = None
@@ -158,6 +159,7 @@ class GridWorldArgs:
     steps: int = 122_880
     """Environment steps per run."""
     seed: int = 1
+    """Training seed of both runs (as ``fpo train --seed``)."""
     fpo_run: Optional[Path] = None
     """An existing FPO run directory to plot instead of training one."""
     gaussian_run: Optional[Path] = None

@@ -20,7 +20,9 @@ class DemoArgs:
     run_dir: Optional[Path] = None
     """Where the run goes (default ``runs/demo_<time>``)."""
     total_steps: int = TrainConfig.total_steps
+    """Environment steps to train for (across all envs)."""
     seed: int = 1
+    """Training seed (as ``fpo train --seed``); the ROS 2 episodes are seeded from 0 whatever this is."""
     update_threads: int = TrainConfig.update_threads
     """Torch threads for the update (0 = every core); 1 when other jobs keep this machine busy."""
     episodes: int = 5
