@@ -43,8 +43,13 @@ def train(argv: list[str]) -> int:
 def train_config(argv: list[str]) -> TrainConfig:
     """The config ``fpo train ARGV`` runs: built-in defaults < the task's preset < the config file < flags (with
     ``--resume``: the run's own saved settings < flags)."""
-    path = _config_path(argv)
-    file_values = TrainConfig.values_from_yaml(path) if path else {}
+    try:
+        path = _config_path(argv)
+        file_values = TrainConfig.values_from_yaml(path) if path else {}
+    except UsageError:
+        if "-h" not in argv and "--help" not in argv:
+            raise
+        path, file_values = None, {}  # --help wins over a bad --config: the help shows the built-in defaults
     probe = tyro.cli(TrainConfig, args=argv, default=dataclasses.replace(TrainConfig(), **file_values), prog="fpo train")
     if path and probe.resume:
         raise UsageError("--config starts new runs; a resume continues with the run's own saved settings: "
