@@ -54,12 +54,20 @@ def train_config(argv: list[str]) -> TrainConfig:
     if path and probe.resume:
         raise UsageError("--config starts new runs; a resume continues with the run's own saved settings: "
                          "`fpo train --run-dir RUN --resume`")
-    saved = probe.resolved_run_dir() / "config.yaml"
-    if probe.resume and saved.exists():
-        defaults = dataclasses.replace(TrainConfig(), **TrainConfig.values_from_yaml(saved))
+    run_dir = probe.resolved_run_dir()
+    saved = _saved_config(run_dir) if probe.resume else None
+    if saved is not None:
+        defaults = dataclasses.replace(saved, run_dir=run_dir)
     else:
         defaults = dataclasses.replace(TrainConfig(), **{**preset(probe.env_id, probe.algo), **file_values})
     return tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+
+
+def _saved_config(run_dir: Path) -> Optional[TrainConfig]:
+    """The settings in ``run_dir``'s checkpoint (what the run is; its config.yaml may be gone), if it has one."""
+    from fpo_core.checkpoint import LATEST, load_checkpoint  # torch: kept out of `fpo eval` of an ONNX model
+
+    return TrainConfig.from_dict(load_checkpoint(run_dir, "cpu")["config"]) if (run_dir / LATEST).exists() else None
 
 
 def _config_path(argv: list[str]) -> Optional[Path]:

@@ -79,6 +79,14 @@ def test_cli_resume_keeps_the_runs_budget_unless_a_flag_changes_it(tmp_path):
     assert main(["train", "--run-dir", str(run), "--resume", "--total-steps", "2048", *flags]) == 0
     ckpt = load_checkpoint(run)
     assert ckpt["global_step"] == 2048 and ckpt["config"]["num_envs"] == 2
+    # the checkpoint, not config.yaml, says what the run is: a run copied back without it (or with a broken one) resumes
+    for config_yaml in ("", "{not yaml"):
+        (run / "config.yaml").unlink()
+        if config_yaml:
+            (run / "config.yaml").write_text(config_yaml)
+        assert main(["train", "--run-dir", str(run), "--resume", "--total-steps", str(load_checkpoint(run)["global_step"] + 128),
+                     *flags]) == 0
+    assert load_checkpoint(run)["config"]["num_envs"] == 2
 
 
 def test_a_moved_run_resumes_where_it_now_lives(tmp_path):
