@@ -65,17 +65,25 @@ def declare_number(node: Node, name: str, default: float, description: str, low:
     return checked
 
 
-def declare_qos(node: Node) -> QoSProfile:
-    """Declare ``qos_reliability`` and ``qos_depth`` (read-only) and return the profile they describe."""
-    reliability = node.declare_parameter("qos_reliability", "reliable", choice_descriptor(
-        "Reliability of the observation and action topics (a best_effort publisher does not reach a reliable "
-        "subscriber such as forward_command_controller's)", tuple(RELIABILITIES), read_only=True)).value
-    check_choice("qos_reliability", reliability, tuple(RELIABILITIES))
+def declare_qos(node: Node) -> dict[str, QoSProfile]:
+    """Declare ``observation_reliability``, ``action_reliability`` and ``qos_depth`` (read-only) and return the
+    profiles of the ``observation`` and ``action`` topics. Each topic has its own reliability: sensor drivers often
+    publish best_effort, while forward_command_controller subscribes reliably."""
     depth = node.declare_parameter("qos_depth", 1, ParameterDescriptor(
         description="History depth (keep last) of the observation and action topics; 1 acts on the newest only",
         read_only=True, integer_range=[IntegerRange(from_value=1, to_value=1000, step=1)])).value
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITIES[reliability],
-                      durability=DurabilityPolicy.VOLATILE)
+    profiles = {}
+    for topic, note in (("observation", "best_effort also receives from reliable publishers, reliable only from reliable "
+                                        "ones"),
+                        ("action", "a best_effort publisher does not reach a reliable subscriber such as "
+                                   "forward_command_controller's")):
+        name = f"{topic}_reliability"
+        reliability = node.declare_parameter(name, "reliable", choice_descriptor(
+            f"Reliability of the {topic} topic ({note})", tuple(RELIABILITIES), read_only=True)).value
+        check_choice(name, reliability, tuple(RELIABILITIES))
+        profiles[topic] = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITIES[reliability],
+                                     durability=DurabilityPolicy.VOLATILE)
+    return profiles
 
 
 def make_executor() -> Executor:

@@ -39,7 +39,10 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),
-    Argument("qos_reliability", "reliable", "Reliability of observation and action", ("reliable", "best_effort")),
+    Argument("observation_reliability", "reliable", "Reliability of the observation topic (best_effort: also for "
+             "best-effort sensor publishers)", ("reliable", "best_effort")),
+    Argument("action_reliability", "reliable", "Reliability of the action topic (forward_command_controller needs "
+             "reliable)", ("reliable", "best_effort")),
     Argument("qos_depth", "1", "History depth of observation and action"),
     Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
     Argument("action_topic", "action", "Topic the policy publishes actions to, e.g. /my_controller/commands (remap)"),
@@ -104,9 +107,10 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
     model_path = v["model_path"].strip()
     if not model_path:
         raise ValueError("launch argument model_path is required: model_path:=/path/to/policy.onnx")
-    for name, choices in (("on_timeout", ("zero", "hold", "nothing")), ("qos_reliability", ("reliable", "best_effort"))):
-        _choice(v, name, choices)
-    qos = {"qos_reliability": v["qos_reliability"].strip(), "qos_depth": _number(v, "qos_depth", 1, int)}
+    reliabilities = {f"{topic}_reliability": _choice(v, f"{topic}_reliability", ("reliable", "best_effort"))
+                     for topic in ("observation", "action")}
+    _choice(v, "on_timeout", ("zero", "hold", "nothing"))
+    qos = {**reliabilities, "qos_depth": _number(v, "qos_depth", 1, int)}
     policy: dict[str, ParamValue] = {
         "model_path": model_path,
         "seed": _number(v, "seed", 0, int),

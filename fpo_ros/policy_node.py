@@ -93,10 +93,10 @@ class PolicyNode(FpoNode):
         self.rejection = ""
         """Why the last observation was rejected."""
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
-        self.pub = self.create_publisher(Float64MultiArray, "action", qos)
+        self.pub = self.create_publisher(Float64MultiArray, "action", qos["action"])
         self.action_msg = Float64MultiArray()
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
-        self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos)
+        self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos["observation"])
         self.timer_mode = rate > 0.0
         period = 1.0 / rate if self.timer_mode else c.control_period_s
         if self.timer_mode:  # on the node's clock: simulated time under use_sim_time, like the robot it drives

@@ -69,10 +69,10 @@ class SimNode(FpoNode):
         self.low, self.high = np.asarray(self.spec.action_low), np.asarray(self.spec.action_high)
         self.joints = joint_addresses(getattr(self.env.unwrapped, "model", None), self.spec.joint_names)
 
-        self.obs_pub = self.create_publisher(Float64MultiArray, "observation", qos)
-        self.joint_pub = self.create_publisher(JointState, "joint_states", qos)
+        self.obs_pub = self.create_publisher(Float64MultiArray, "observation", qos["observation"])
+        self.joint_pub = self.create_publisher(JointState, "joint_states", qos["observation"])
         self.stats_pub = self.create_publisher(Float64MultiArray, "episode_stats", STATS_QOS)
-        self.create_subscription(Float64MultiArray, "action", self._on_action, qos)
+        self.create_subscription(Float64MultiArray, "action", self._on_action, qos["action"])
         self.episode, self.ep_return, self.ep_length = 0, 0.0, 0
         self.action: Optional[np.ndarray] = None
         self.rejected = 0

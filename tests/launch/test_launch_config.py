@@ -12,7 +12,7 @@ def test_defaults_start_the_policy_node_only():
     assert (policy.package, policy.executable, policy.name, policy.namespace) == ("fpo_ros", "policy_node", "fpo_policy", "")
     assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0, "observation_timeout_s": 0.5,
                                  "on_timeout": "zero", "max_action_delta": 0.0, "active": True,
-                                 "qos_reliability": "reliable", "qos_depth": 1}
+                                 "observation_reliability": "reliable", "action_reliability": "reliable", "qos_depth": 1}
     assert policy.remappings == [("observation", "observation"), ("action", "action")]
 
 
@@ -25,6 +25,11 @@ def test_values_are_typed_and_model_defaults_are_left_to_the_model():
     assert ("action", "/arm_controller/commands") in policy.remappings and policy.namespace == "robot1"
     (plain,) = describe({"model_path": "m.onnx"})
     assert not {"num_steps", "integrator", "noise"} & set(plain.parameters)
+
+
+def test_each_topic_has_its_own_reliability():
+    (policy,) = describe({"model_path": "m.onnx", "observation_reliability": "best_effort"})
+    assert (policy.parameters["observation_reliability"], policy.parameters["action_reliability"]) == ("best_effort", "reliable")
 
 
 def test_use_sim_wires_the_sim_to_the_same_topics():
@@ -48,6 +53,8 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     ({"model_path": "m.onnx", "max_action_delta": "-0.1"}, "max_action_delta must be >= 0.0"),
     ({"model_path": "m.onnx", "max_action_delta": "inf"}, "max_action_delta must be a finite number"),
     ({"model_path": "m.onnx", "active": "off"}, "active must be one of"),
+    ({"model_path": "m.onnx", "observation_reliability": "sensor"}, "observation_reliability must be one of"),
+    ({"model_path": "m.onnx", "qos_reliability": "best_effort"}, "unknown launch argument(s) qos_reliability"),
     ({"model_path": "m.onnx", "use_sim": "yes"}, "use_sim must be one of"),
     ({"model_path": "m.onnx", "action_topic": ""}, "action_topic must not be empty"),
     ({"model_path": "m.onnx", "modle_path": "x"}, "unknown launch argument(s) modle_path"),
