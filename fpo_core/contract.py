@@ -32,6 +32,8 @@ FLOW_IO = (["observation", "x", "tau"], ["velocity"])
 GAUSSIAN_IO = (["observation"], ["action_mean"])
 FUSED_IO = (["observation", "x0"], ["action"])
 GRAPH_ROLE_KEY = "graph_role"
+CONTROL_PERIOD_S = (1e-4, 3600.0)
+"""The control periods a deployment can run: 10 kHz (the policy node's highest rate) to an hour."""
 
 
 @dataclass
@@ -88,10 +90,11 @@ class PolicyContract:
              f"action_low and action_high must be {self.act_dim} finite numbers each, low <= high"),
             (isinstance(self.joint_names, list) and len(self.joint_names) == self.act_dim
              and all(isinstance(n, str) for n in self.joint_names), f"joint_names must be {self.act_dim} strings"),
-            (self.gaussian_std is None or (_numbers(self.gaussian_std, self.act_dim) and min(self.gaussian_std) > 0),
+            (self.gaussian_std is None or (_numbers(self.gaussian_std, self.act_dim) and all(s > 0 for s in self.gaussian_std)),
              f"gaussian_std must be {self.act_dim} finite numbers > 0"),
-            (_number(self.control_period_s) and self.control_period_s > 0,
-             f"control_period_s {self.control_period_s!r} must be a number > 0"),
+            (_number(self.control_period_s) and CONTROL_PERIOD_S[0] <= self.control_period_s <= CONTROL_PERIOD_S[1],
+             f"control_period_s {self.control_period_s!r} must be a number in [{CONTROL_PERIOD_S[0]:g}, "
+             f"{CONTROL_PERIOD_S[1]:g}] seconds"),
             (isinstance(self.training_steps, int) and not isinstance(self.training_steps, bool) and self.training_steps >= 0,
              f"training_steps {self.training_steps!r} must be an integer >= 0"),
             (isinstance(self.env_id, str) and self.env_id != "", f"env_id {self.env_id!r} must be a gymnasium id"),

@@ -78,6 +78,9 @@ def test_bad_files(exported, tmp_path):
         edited(exported, tmp_path / "v9.onnx", format_version="9"): "format_version 9.*re-export",
         edited(exported, tmp_path / "obs.onnx", obs_dim=str(SPEC.obs_dim + 1)): "observation.*re-export",
         edited(exported, tmp_path / "names.onnx", input_names='["obs", "x", "tau"]'): "disagree with the metadata",
+        edited(exported, tmp_path / "act0.onnx", act_dim="0", gaussian_std="[]"): "act_dim 0 must be",
+        edited(exported, tmp_path / "slow.onnx", control_period_s="1e308"): r"control_period_s 1e\+308 must be",
+        edited(exported, tmp_path / "fast.onnx", control_period_s="1e-12"): "control_period_s 1e-12 must be",
         edited(exported, tmp_path / "nofused.onnx", fused_file='"gone.onnx"'): "gone.onnx, which is not next to it",
         exported.with_name("p.fused.onnx"): "fused companion",
     }
