@@ -99,6 +99,8 @@ class PolicyNode(FpoNode):
         self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos["observation"])
         self.timer_mode = rate > 0.0
         period = 1.0 / rate if self.timer_mode else c.control_period_s
+        self.period = period
+        """The control period: an action that takes longer to compute is late."""
         if self.timer_mode:  # on the node's clock: simulated time under use_sim_time, like the robot it drives
             self.create_timer(period, self._on_control_tick)
         # the watchdog and diagnostics on the steady clock: a stopped /clock (a paused or crashed simulator) must not
@@ -190,6 +192,11 @@ class PolicyNode(FpoNode):
             self.get_logger().warning(f"policy refused the observation: {e}", throttle_duration_sec=WARN_EVERY_S)
             return
         self.latencies.append(self.policy.last_latency_s)
+        if self.policy.last_latency_s > self.period:
+            self.get_logger().warning(
+                f"inference took {1e3 * self.policy.last_latency_s:.1f} ms, longer than the control period "
+                f"{1e3 * self.period:g} ms (K={self.num_steps} {self.integrator}): lower num_steps or choose a cheaper "
+                f"integrator", throttle_duration_sec=WARN_EVERY_S)
         action = np.clip(action, self.low, self.high)
         if not np.isfinite(action).all():
             self.suppressed += 1
@@ -252,6 +259,9 @@ class PolicyNode(FpoNode):
         elif self.suppressed > self.suppressed_reported:
             level, message = DiagnosticStatus.ERROR, (f"{self.suppressed - self.suppressed_reported} non-finite actions "
                                                       f"replaced by on_timeout={self.on_timeout}")
+        elif lat.size and p99 > 1e6 * self.period:
+            level, message = DiagnosticStatus.WARN, (f"inference p99 {p99 / 1e3:.1f} ms exceeds the control period "
+                                                     f"{1e3 * self.period:g} ms: lower num_steps")
         elif self.rejected > self.rejected_reported:
             level, message = DiagnosticStatus.WARN, f"rejected {self.rejected - self.rejected_reported} observations"
         elif not self.active:

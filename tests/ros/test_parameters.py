@@ -78,3 +78,17 @@ def test_setting_the_seed_reseeds_also_to_its_current_value(policy_file, start_n
         n = len(actions)
         ros.wait_for(lambda: len(actions) > n, WAIT_S, "an action after setting the seed", every=send, proc=node)
         np.testing.assert_allclose(actions[n].data, first, rtol=1e-5, atol=1e-6)
+
+
+def test_inference_slower_than_the_control_period_is_reported(policy_file, start_node, ros):
+    """K = 10000 takes longer than the model's control period: the log and diagnostics say so, and what to change."""
+    policy = FlowPolicy.load(policy_file)
+    obs = np.zeros(policy.contract.obs_dim).tolist()
+    node = start_node("policy_node", model_path=policy_file, num_steps=10_000, observation_timeout_s=0.0)
+    actions = ros.collect(Float64MultiArray, "action")
+    diags = ros.collect(DiagnosticArray, "diagnostics")
+    pub = ros.publisher("observation")
+    ros.wait_for(lambda: len(actions) > 0 and diags and "exceeds the control period" in diags[-1].status[0].message,
+                 WAIT_S * 3, "diagnostics warning that inference is slower than the control period",
+                 every=lambda: pub.publish(Float64MultiArray(data=obs)), proc=node)
+    assert "longer than the control period" in node.output() and "lower num_steps" in node.output()
