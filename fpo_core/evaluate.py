@@ -6,11 +6,13 @@ torch is imported only for checkpoints: evaluating an exported model needs numpy
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
+from gymnasium.error import DependencyNotInstalled
 
 from fpo_core.actions import squash
 from fpo_core.envs import EnvSpec, make_env
@@ -67,9 +69,13 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
     if video is not None:
         import imageio
 
-        video.parent.mkdir(parents=True, exist_ok=True)
         fps = 1.0 / env.unwrapped.dt if hasattr(env.unwrapped, "dt") else env.metadata.get("render_fps", 30)
-        imageio.mimsave(video, frames, fps=int(round(fps)))
+        try:
+            video.parent.mkdir(parents=True, exist_ok=True)
+            imageio.mimsave(video, frames, fps=int(round(fps)))
+        except OSError as e:  # ffmpeg's pipe breaks when it cannot open the file: its errno says nothing about why
+            why = "the video writer could not create it" if isinstance(e, BrokenPipeError) else (e.strerror or str(e))
+            raise UsageError(f"cannot write video {video}: {why}; choose another --video") from None
     return np.asarray(returns)
 
 
@@ -126,14 +132,28 @@ def _check_video_path(video: Path) -> None:
     """Fail before the episodes, not after: a video name we can write, in a folder we may write to."""
     if video.suffix.lower() not in VIDEO_SUFFIXES:
         raise UsageError(f"cannot write video {video}: use a name ending in {' or '.join(VIDEO_SUFFIXES)}")
+    if video.is_dir():
+        raise UsageError(f"cannot write video {video}: it is an existing directory; name a file, e.g. {video / 'episode.mp4'}")
     folder = next((p for p in video.resolve().parents if p.exists()), None)
-    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK):
+    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK) or not _can_create_in(folder):
         raise UsageError(f"cannot write video {video}: {folder} is not a writable folder; choose another --video")
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be created in ``folder``: ``os.access`` says yes to root everywhere (read-only or
+    virtual filesystems included), so try it (an anonymous temporary file leaves nothing behind)."""
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
 
 
 def _render(env) -> np.ndarray:
     try:
         return env.render()
+    except DependencyNotInstalled as e:  # e.g. pygame for classic-control envs; the message names the pip extra
+        raise UsageError(f"cannot render for the video: {e}") from None
     except Exception as e:  # mujoco.FatalError without an OpenGL platform, or a backend that fails to start
         if type(e).__name__ != "FatalError":
             raise

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -159,3 +160,52 @@ def test_a_video_of_an_env_that_cannot_render_is_refused(tmp_path, capsys):
     assert main(["eval", run, "--episodes", "1", "--video", str(tmp_path / "v.mp4")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "cannot record a video of fpo_sim/HiddenGoal-v0" in err, err
+
+
+def test_a_video_path_that_is_a_directory_is_refused_before_the_episodes(tiny_runs, tmp_path, capsys):
+    from fpo_core.cli import main
+
+    (tmp_path / "d.mp4").mkdir()
+    assert main(["eval", str(tiny_runs["fpo"]), "--episodes", "1", "--video", str(tmp_path / "d.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "d.mp4: it is an existing directory" in err, err
+
+
+def test_a_video_folder_that_only_looks_writable_is_refused(tiny_runs, monkeypatch, capsys):
+    """As root, os.access says every folder is writable (here: /proc, where no file can be created)."""
+    from fpo_core import evaluate
+    from fpo_core.cli import main
+
+    monkeypatch.setattr(evaluate.os, "access", lambda *a, **k: True)
+    assert main(["eval", str(tiny_runs["fpo"]), "--episodes", "1", "--video", "/proc/v.mp4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "/proc is not a writable folder" in err, err
+
+
+def test_a_video_that_cannot_be_written_is_named(tiny_runs, tmp_path, monkeypatch, capsys):
+    import imageio
+
+    from fpo_core.cli import main
+
+    def full_disk(*a, **k):
+        raise BrokenPipeError(32, "Broken pipe")  # what imageio's ffmpeg writer raises when ffmpeg cannot open the file
+
+    monkeypatch.setattr(imageio, "mimsave", full_disk)
+    assert main(["eval", str(tiny_runs["fpo"]), "--episodes", "1", "--video", str(tmp_path / "v.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"cannot write video {tmp_path / 'v.mp4'}" in err and "--video" in err, err
+
+
+def test_a_video_needing_a_missing_render_dependency_names_the_extra(tmp_path, monkeypatch):
+    from gymnasium.envs.classic_control.pendulum import PendulumEnv
+    from gymnasium.error import DependencyNotInstalled
+
+    from fpo_core.errors import UsageError
+    from fpo_core.evaluate import run_episodes
+
+    def no_pygame(self):  # what PendulumEnv.render raises where pygame is not installed
+        raise DependencyNotInstalled('pygame is not installed, run `pip install "gymnasium[classic_control]"`')
+
+    monkeypatch.setattr(PendulumEnv, "render", no_pygame)
+    with pytest.raises(UsageError, match=r'pip install "gymnasium\[classic_control\]"'):
+        run_episodes("Pendulum-v1", lambda obs: np.zeros(1), 1, 0, tmp_path / "v.mp4")
