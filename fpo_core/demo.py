@@ -12,6 +12,9 @@ import tyro
 from fpo_core.config import TrainConfig
 from fpo_core.errors import UsageError
 
+MAX_ROS_STEPS = 10_000
+"""The largest ``num_steps`` the policy node accepts (its parameter's integer range)."""
+
 
 @dataclass
 class DemoArgs:
@@ -41,6 +44,7 @@ def demo(argv: list[str]) -> int:
     from fpo_core.trainer import Trainer
 
     args = tyro.cli(DemoArgs, args=argv, prog="fpo demo")
+    check_args(args)  # before the minutes of training the ROS part would otherwise fail after
     run_dir = args.run_dir or Path("runs") / time.strftime("demo_%Y%m%d-%H%M%S")
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; choose another --run-dir (or none: a new folder under runs/)")
@@ -66,3 +70,12 @@ def demo(argv: list[str]) -> int:
         print(f"| {k} | {d.returns.mean():.1f} ± {d.returns.std():.1f} | {d.latency_p50_us:.0f} µs | {d.latency_p99_us:.0f} µs |", flush=True)
     print(f"\nnext: ros2 launch fpo_ros policy.launch.py model_path:={onnx.resolve()} num_steps:=2   (docs/ROS.md)")
     return 0
+
+
+def check_args(args: DemoArgs) -> None:
+    """Raise ``UsageError`` for an option the ROS 2 evaluation would refuse (or report as nan) after training."""
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    bad = [k for k in args.ros_steps if not 1 <= k <= MAX_ROS_STEPS]
+    if bad:
+        raise UsageError(f"--ros-steps must each be in 1..{MAX_ROS_STEPS:,} (integration steps K), got {bad[0]}")
