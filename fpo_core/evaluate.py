@@ -88,6 +88,8 @@ def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise:
         policy = FlowPolicy.load(path)
         policy.seed(seed)
         c = policy.contract
+        if (num_steps is not None or integrator is not None) and c.kind != "flow":
+            raise UsageError(f"--num-steps and --integrator apply to flow policies; {path} holds a {c.algorithm} policy")
         return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), Trained(c.env_id, c.obs_dim, c.act_dim)
     import torch
 

@@ -140,6 +140,17 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
+@pytest.mark.parametrize("flag", [["--num-steps", "3"], ["--integrator", "rk4"]])
+def test_flow_options_are_refused_for_an_exported_gaussian_policy(tiny_runs, tmp_path, capsys, flag):
+    from fpo_core.cli import main
+    from fpo_core.export import export_policy
+
+    export_policy(tiny_runs["gaussian"], tmp_path / "g.onnx")
+    assert main(["eval", str(tmp_path / "g.onnx"), "--episodes", "1", *flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "apply to flow policies" in err and "gaussian policy" in err, err
+
+
 def test_eval_of_an_exported_model_needs_no_torch(tiny_runs, tmp_path):
     from fpo_core.export import export_policy
 
