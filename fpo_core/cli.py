@@ -192,8 +192,11 @@ def gridworld(argv: list[str]) -> int:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     given = {"fpo": args.fpo_run, "gaussian": args.gaussian_run}
     for algo, run in given.items():  # every check before the first training run
-        if run is not None and (env_id := load_checkpoint(run)["config"]["env_id"]) != ENV_ID:
+        saved = load_checkpoint(run)["config"] if run is not None else {}
+        if run is not None and (env_id := saved["env_id"]) != ENV_ID:
             raise UsageError(f"{run} was trained on {env_id}; the saddle plot needs a {ENV_ID} run")
+        if run is not None and saved["algo"] != algo:  # a run of the other algorithm would be plotted under this one's name
+            raise UsageError(f"--{algo}-run {run} was trained with --algo {saved['algo']}; pass a run trained with --algo {algo}")
         if run is None and (args.out / algo / LATEST).exists():
             raise UsageError(f"{args.out / algo} already holds a run: plot it with --{algo}-run {args.out / algo}, or choose "
                              f"another --out")

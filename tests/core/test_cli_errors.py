@@ -140,6 +140,22 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
+def test_gridworld_refuses_a_run_of_the_other_algorithm(tmp_path, capsys):
+    from fpo_core.cli import main
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    runs = {algo: Trainer(tiny_config(tmp_path / algo, env_id="fpo_sim/GridWorld-v0", algo=algo, total_steps=128)).train()["run_dir"]
+            for algo in ("fpo", "gaussian")}
+    for args, needle in ((["--fpo-run", runs["fpo"], "--gaussian-run", runs["fpo"]], f"--gaussian-run {runs['fpo']} was trained with --algo fpo"),
+                         (["--fpo-run", runs["gaussian"]], f"--fpo-run {runs['gaussian']} was trained with --algo gaussian")):
+        assert main(["gridworld", "--out", str(tmp_path / "out"), *map(str, args)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and needle in err and "--algo" in err, err
+    assert not (tmp_path / "out").exists()  # refused before training or plotting
+
+
 @pytest.mark.parametrize("flag", [["--num-steps", "3"], ["--integrator", "rk4"]])
 def test_flow_options_are_refused_for_an_exported_gaussian_policy(tiny_runs, tmp_path, capsys, flag):
     from fpo_core.cli import main
