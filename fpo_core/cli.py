@@ -156,7 +156,12 @@ def export(argv: list[str]) -> int:
     """Export a trained policy to ONNX (see ``fpo export --help``)."""
     args = tyro.cli(ExportArgs, args=argv, prog="fpo export")
     from fpo_core.export import export_policy
+    from fpo_core.integrators import INTEGRATORS
 
+    named = any(a.split("=", 1)[0] in ("--fused-integrator", "--fused_integrator") for a in argv)
+    if named and args.fused_steps is None and args.fused_integrator in INTEGRATORS:  # an unknown one: export_policy says so
+        raise UsageError("--fused-integrator chooses the fused graph's integrator, which only --fused-steps K writes: "
+                         "add --fused-steps K, or drop --fused-integrator")
     c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
     fused = f" + {c.fused_file} ({c.fused_steps} {c.fused_integrator} steps)" if c.fused_file else ""
     print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id}, obs {c.obs_dim} → act {c.act_dim}")

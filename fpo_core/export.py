@@ -73,15 +73,14 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
     for p in (out_path, fused_path):
         if p is not None and p.exists() and not overwrite:
             raise UsageError(f"{p} already exists; pass --overwrite to replace it or choose another -o path")
+    try:  # before loading: an unknown integrator is wrong with or without --fused-steps
+        integrators.check(fused_integrator, 1 if fused_steps is None else fused_steps)
+    except ValueError as e:
+        raise UsageError(f"fused graph: {e}") from None
     loaded = LoadedPolicy.load(run_or_checkpoint)
     policy, norm = loaded.policy, loaded.obs_norm
-    if fused_steps is not None:
-        if policy.kind != "flow":
-            raise UsageError("--fused-steps needs a flow policy (fpo or dppo); a gaussian policy has no sampler to fuse")
-        try:
-            integrators.check(fused_integrator, fused_steps)
-        except ValueError as e:
-            raise UsageError(f"fused graph: {e}") from None
+    if fused_steps is not None and policy.kind != "flow":
+        raise UsageError("--fused-steps needs a flow policy (fpo or dppo); a gaussian policy has no sampler to fuse")
     contract = PolicyContract.from_loaded(loaded, fused_steps, fused_integrator if fused_steps else None,
                                           fused_path.name if fused_path else None)
     o, a = contract.obs_dim, contract.act_dim
