@@ -41,6 +41,11 @@ def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu")
     try:
         data = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # torch raises what its unpickler or zip reader meets (EOFError, IndexError, RuntimeError, ...)
+        from fpo_core.runtime import is_onnx_model
+
+        if is_onnx_model(path):
+            raise CheckpointError(f"{path} is an exported ONNX model, not an fpo checkpoint; pass a run directory or a .pt "
+                                  f"checkpoint written by `fpo train`") from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if "weights_only" in first:  # torch's advice to unpickle arbitrary objects is not ours to give
             first = "it holds objects an fpo checkpoint never does"

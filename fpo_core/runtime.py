@@ -47,6 +47,22 @@ def open_session(path: Path, intra_op_threads: int = 1) -> tuple[ort.InferenceSe
     return sess, dict(sess.get_modelmeta().custom_metadata_map)
 
 
+def is_onnx_model(path: Path) -> bool:
+    """Whether ``path`` holds an ONNX model whatever its name: a serialised ModelProto starts with its ir_version
+    field (byte 0x08; a torch checkpoint starts with a zip or pickle header), and ONNX Runtime must open it."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(1) != b"\x08":
+                return False
+    except OSError:
+        return False
+    try:
+        ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+    except Exception:  # onnxruntime raises its own exception types
+        return False
+    return True
+
+
 def check_io(sess: ort.InferenceSession, path: Path, inputs: list[str], outputs: list[str], sizes: dict[str, int]) -> None:
     """Raise ``PolicyFileError`` unless the graph's float inputs/outputs have these names and last-dim sizes."""
     for kind, args, names in (("inputs", sess.get_inputs(), inputs), ("outputs", sess.get_outputs(), outputs)):

@@ -170,6 +170,19 @@ def test_flow_options_are_refused_for_an_exported_gaussian_policy(tiny_runs, tmp
     assert len(err.splitlines()) == 1 and "apply to flow policies" in err and "gaussian policy" in err, err
 
 
+@pytest.mark.parametrize("name", ["p.onnx", "model.bin"])
+def test_export_of_an_exported_model_says_what_it_is(tiny_runs, tmp_path, capsys, name):
+    from fpo_core.cli import main
+    from fpo_core.export import export_policy
+
+    export_policy(tiny_runs["fpo"], tmp_path / "p.onnx")
+    (tmp_path / "p.onnx").rename(tmp_path / name)
+    assert main(["export", str(tmp_path / name), "-o", str(tmp_path / "again.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{tmp_path / name} is an exported ONNX model" in err, err
+    assert "a run directory or a .pt checkpoint" in err and not (tmp_path / "again.onnx").exists()
+
+
 def test_eval_of_an_exported_model_needs_no_torch(tiny_runs, tmp_path):
     from fpo_core.export import export_policy
 
