@@ -82,8 +82,9 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
 def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int,
                device: str = "cpu") -> tuple[Actor, Trained]:
     """An actor and what it was trained on, from a run directory, checkpoint or exported ``.onnx`` model."""
-    if Path(path).suffix == ".onnx":
-        from fpo_core.runtime import FlowPolicy
+    from fpo_core.runtime import FlowPolicy, is_onnx_model  # torch-free
+
+    if Path(path).suffix.lower() == ".onnx" or (Path(path).is_file() and is_onnx_model(path)):  # model.bin too
 
         policy = FlowPolicy.load(path)
         policy.seed(seed)

@@ -183,6 +183,16 @@ def test_export_of_an_exported_model_says_what_it_is(tiny_runs, tmp_path, capsys
     assert "a run directory or a .pt checkpoint" in err and not (tmp_path / "again.onnx").exists()
 
 
+@pytest.mark.parametrize("name", ["CI.ONNX", "model.bin"])
+def test_eval_takes_an_onnx_model_whatever_its_suffix(tiny_runs, tmp_path, capsys, name):
+    from fpo_core.cli import main
+
+    assert main(["export", str(tiny_runs["fpo"]), "-o", str(tmp_path / "P.ONNX")]) == 0
+    (tmp_path / "P.ONNX").rename(tmp_path / name)
+    assert main(["eval", str(tmp_path / name), "--episodes", "1"]) == 0, capsys.readouterr().err
+    assert "return over 1 episodes" in capsys.readouterr().out
+
+
 def test_eval_of_an_exported_model_needs_no_torch(tiny_runs, tmp_path):
     from fpo_core.export import export_policy
 
