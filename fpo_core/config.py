@@ -251,6 +251,9 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise UsageError(f"config file {path} must hold a mapping of option: value")
         data.pop("resume", None)
+        if "config" in data:  # read as an option, it would be ignored and the options of the file it names lost
+            raise UsageError(f"config file {path} sets config: nested config files are not supported; remove that line and "
+                             f"copy the options of the file it names into {path}, or pass them as flags")
         values = cls.check_values(data, str(path))
         if values.get("run_dir") is not None and values["run_dir"].resolve() == Path(path).resolve().parent:
             del values["run_dir"]

@@ -111,3 +111,16 @@ def test_runs_saved_with_a_retired_option_still_load(tmp_path):
     assert TrainConfig.from_dict(saved).env_id == "Hopper-v5"
     (tmp_path / "old.yaml").write_text(yaml.safe_dump({"env_id": "Hopper-v5", "env_groups": 2}))
     assert TrainConfig.values_from_yaml(tmp_path / "old.yaml") == {"env_id": "Hopper-v5"}
+
+
+def test_a_config_file_naming_another_config_file_is_refused(tmp_path, capsys):
+    """``config:`` inside a config file was read as an option and ignored: the options of the file it names were lost."""
+    other = _yaml(tmp_path, "n_mc: 3\n")
+    path = tmp_path / "outer.yaml"
+    path.write_text(f"config: {other}\nnum_envs: 2\n")
+    tiny = ["--total-steps", "64", "--num-steps", "32", "--num-minibatches", "1", "--no-progress", "--eval-episodes", "0",
+            "--no-tensorboard"]  # where the file is not refused, the run is short
+    assert main(["train", "--config", str(path), "--run-dir", str(tmp_path / "run"), *tiny]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"config file {path} sets config: nested config files are not supported" in err, err
+    assert not (tmp_path / "run").exists()
