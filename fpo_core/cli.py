@@ -148,8 +148,8 @@ class ExportArgs:
     """Replace existing output files."""
     fused_steps: Optional[int] = None
     """Also write the whole K-step sampler as one graph (used when deployment asks for K steps)."""
-    fused_integrator: str = "euler"
-    """Integrator of the fused graph: euler, midpoint, heun or rk4."""
+    fused_integrator: Optional[str] = None
+    """Integrator of the fused graph: euler (when not given), midpoint, heun or rk4; needs --fused-steps."""
 
 
 def export(argv: list[str]) -> int:
@@ -158,11 +158,11 @@ def export(argv: list[str]) -> int:
     from fpo_core.export import export_policy
     from fpo_core.integrators import INTEGRATORS
 
-    named = any(a.split("=", 1)[0] in ("--fused-integrator", "--fused_integrator") for a in argv)
-    if named and args.fused_steps is None and args.fused_integrator in INTEGRATORS:  # an unknown one: export_policy says so
+    method = args.fused_integrator or "euler"
+    if args.fused_integrator is not None and args.fused_steps is None and method in INTEGRATORS:  # unknown: export says so
         raise UsageError("--fused-integrator chooses the fused graph's integrator, which only --fused-steps K writes: "
                          "add --fused-steps K, or drop --fused-integrator")
-    c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
+    c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, method)
     fused = f" + {c.fused_file} ({c.fused_steps} {c.fused_integrator} steps)" if c.fused_file else ""
     print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id}, obs {c.obs_dim} → act {c.act_dim}")
     return 0

@@ -34,6 +34,8 @@ FUSED_IO = (["observation", "x0"], ["action"])
 GRAPH_ROLE_KEY = "graph_role"
 CONTROL_PERIOD_S = (1e-4, 3600.0)
 """The control periods a deployment can run: 10 kHz (the policy node's highest rate) to an hour."""
+MAX_NUM_STEPS = 10_000
+"""The most integration steps a deployment (the policy node, ``fpo demo``'s ROS part) accepts per action."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from rclpy.duration import Duration
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray
 
-from fpo_core.contract import NOISES
+from fpo_core.contract import MAX_NUM_STEPS, NOISES
 from fpo_core.errors import InvalidInputError
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.runtime import FlowPolicy
@@ -53,7 +53,7 @@ class PolicyNode(FpoNode):
         """The zero action clipped into the box: on_timeout zero's action, and where a rate-limited start ramps from."""
         self.num_steps = self.declare_parameter("num_steps", c.num_steps, ParameterDescriptor(
             description=f"Integration steps K per action (trained with {c.num_steps}); changeable while running",
-            integer_range=[IntegerRange(from_value=1, to_value=10_000, step=1)])).value
+            integer_range=[IntegerRange(from_value=1, to_value=MAX_NUM_STEPS, step=1)])).value
         self.integrator = self.declare_parameter("integrator", c.integrator, choice_descriptor(
             "ODE integrator for the flow; changeable while running", INTEGRATORS)).value
         self.noise = self.declare_parameter("noise", "zero", choice_descriptor(
