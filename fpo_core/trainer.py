@@ -24,13 +24,14 @@ from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
-from fpo_core.envs import make_vec_env
+from fpo_core.envs import EnvSpec, make_env, make_vec_env
 from fpo_core.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
 from fpo_core.normalize import ReturnScaler, RunningNorm
 from fpo_core.plotting import plot_learning_curve
 from fpo_core.rollout import RolloutBuffer
+from fpo_core.run_lock import lock_run_dir, unlock_run_dir
 from fpo_core.signals import stop_requests
 
 log = logging.getLogger("fpo")
@@ -40,10 +41,20 @@ RESUME_OVERRIDABLE = ("run_dir", "total_steps", "progress", "checkpoint_every", 
 
 
 def prepare_run_dir(run_dir: Path, resume: bool) -> None:
+    """Check ``run_dir`` for a new run or a resume, make it, and lock it for this process (``lock_run_dir``)."""
     if resume:
         if not (run_dir / LATEST).exists():
             raise UsageError(f"--resume: {run_dir} has no checkpoint to resume ({LATEST}); start it without --resume")
+        lock_run_dir(run_dir)
         return
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"cannot write to run directory {run_dir}: {e.strerror}; choose a writable --run-dir") from None
+    lock_run_dir(run_dir)  # before anything is removed: a run in progress looks like one that never saved
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
     present = [p for p in (run_dir / "config.yaml", run_dir / "metrics.csv", run_dir / "tb") if p.exists()]
@@ -55,13 +66,6 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
         log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
         for p in stale:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write_test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        raise UsageError(f"cannot write to run directory {run_dir}: {e.strerror}; choose a writable --run-dir") from None
 
 
 class Trainer:
@@ -73,6 +77,9 @@ class Trainer:
         self.rank, self.world_size = (comm.rank, comm.world_size) if comm else (0, 1)
         self.run_dir = Path(cfg.run_dir)
         if self.rank == 0:
+            if not cfg.resume:  # a bad env id or action space fails before a run directory is made for it
+                EnvSpec.of(env := make_env(cfg.env_id), cfg.env_id)
+                env.close()
             prepare_run_dir(self.run_dir, cfg.resume)
         if comm:
             comm.barrier()
@@ -249,7 +256,14 @@ class Trainer:
             self.policy.train()
 
     def train(self) -> dict:
-        """Train to ``total_steps``; returns a summary (returns before and after, speed, paths)."""
+        """Train to ``total_steps``; returns a summary (returns before and after, speed, paths). Unlocks the run
+        directory at the end."""
+        try:
+            return self._train()
+        finally:
+            unlock_run_dir(self.run_dir)
+
+    def _train(self) -> dict:
         cfg = self.cfg
         lead = self.rank == 0
         steps_per_iter = cfg.batch_size * self.world_size

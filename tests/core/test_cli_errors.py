@@ -49,6 +49,7 @@ def test_bad_input_is_named(tmp_path, args, needle):
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+    assert not (tmp_path / "run").exists(), "a run that cannot start must not leave its run directory behind"
 
 
 def test_corrupt_checkpoint_is_named(tmp_path):

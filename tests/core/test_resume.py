@@ -46,6 +46,26 @@ def test_sigkill_then_resume_finishes_the_budget(tmp_path):
     LoadedPolicy.load(run)  # the final checkpoint is complete and loads
 
 
+def test_a_run_directory_in_use_is_refused_and_left_alone(tmp_path):
+    """A second training in a running run's directory (a new run or a resume) is refused before it touches anything:
+    without the lock, a run that has not saved yet looks abandoned and its logs would be removed."""
+    run = tmp_path / "run"
+    args = [*ARGS, "--checkpoint-every", "1000"]  # the last value wins: no checkpoint until the end
+    proc = subprocess.Popen([sys.executable, "-m", "fpo_core.cli", "train", *args, "--run-dir", str(run)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_while_running(proc, lambda: logged_updates(run) >= 1)
+        assert proc.poll() is None, f"training ended too early: {proc.stderr.read().decode()}"
+        with pytest.raises(UsageError, match=rf"in use by another fpo train \(pid {proc.pid}\)"):
+            Trainer(tiny_config(run))
+        assert logged_updates(run) >= 1 and (run / "config.yaml").exists(), "the running run's files were touched"
+    finally:
+        proc.kill()
+        proc.wait()
+    Trainer(tiny_config(run, total_steps=128)).train()  # the lock ends with its process
+    assert load_checkpoint(run)["global_step"] == 128
+
+
 def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
     run = tmp_path / "run"
     first = Trainer(tiny_config(run, total_steps=256))
