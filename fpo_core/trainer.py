@@ -281,7 +281,7 @@ class Trainer:
             _truncate_metrics(metrics_path, self.global_step)
         before = self.evaluate(cfg.eval_episodes) if lead and cfg.eval_episodes and self.global_step == 0 else None
         writer = _tensorboard(self.run_dir, self.global_step) if lead and cfg.tensorboard else None
-        bar = _progress(cfg, self.global_step) if lead and cfg.progress else None
+        bar = _progress(cfg, self.global_step, end) if lead and cfg.progress else None
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
         try:
@@ -317,10 +317,10 @@ class Trainer:
                                     writer.add_scalar(f"train/{k}", v, self.global_step)
                         if bar is not None and not bar.disable:
                             bar.update(steps_per_iter)
-                            bar.set_postfix(sps=f"{row['sps']:.0f}", ret=f"{row['episode_return']:.1f}")
+                            bar.set_postfix(sps=f"{row['sps']:.0f}", ret=_return_text(row["episode_return"]))
                         elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
-                            log.info("%s/%s steps, %.0f steps/s, recent return %.1f", f"{self.global_step:,}", f"{cfg.total_steps:,}",
-                                     row["sps"], row["episode_return"])
+                            log.info("%s/%s steps, %.0f steps/s, recent return %s", f"{self.global_step:,}", f"{end:,}",
+                                     row["sps"], _return_text(row["episode_return"]))
                     stopping = bool(stop) if self.comm is None else self.comm.mean(float(bool(stop))) > 0  # all ranks agree
                     if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stopping:
                         self.save()
@@ -338,10 +338,12 @@ class Trainer:
             "run_dir": str(self.run_dir),
             "checkpoint": str(self.run_dir / LATEST),
             "global_step": self.global_step,
-            "steps_per_s": (self.global_step - start_step) / wall if wall > 0 else float("nan"),
             "device": str(self.device) + (" (CUDA graphs)" if self.cuda_graphs else ""),
             "train_return": float(np.mean(self.recent_returns)) if self.recent_returns else float("nan"),
         }
+        if self.global_step == start_step:  # a finished run resumed: nothing new to time, plot or evaluate
+            return summary
+        summary["steps_per_s"] = (self.global_step - start_step) / wall
         if lead:
             if metrics_path.exists():
                 plot_learning_curve(metrics_path, self.run_dir / "learning_curve.png", f"{cfg.env_id} · {cfg.algo}")
@@ -442,8 +444,13 @@ def _tensorboard(run_dir: Path, step: int):
     return SummaryWriter(str(run_dir / "tb"), purge_step=step + 1 if step else None)
 
 
-def _progress(cfg: TrainConfig, start: int):
+def _return_text(value: float) -> str:
+    """The recent episodic return for the progress line: "-" until an episode has ended."""
+    return "-" if np.isnan(value) else f"{value:.1f}"
+
+
+def _progress(cfg: TrainConfig, start: int, end: int):
     from tqdm import tqdm
 
-    return tqdm(total=cfg.total_steps, initial=start, unit="step", unit_scale=True, desc=f"{cfg.algo} {cfg.env_id}",
+    return tqdm(total=end, initial=start, unit="step", unit_scale=True, desc=f"{cfg.algo} {cfg.env_id}",
                 dynamic_ncols=True, mininterval=0.5, disable=None)  # disable=None: no bar when output is not a terminal

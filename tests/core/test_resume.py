@@ -188,9 +188,13 @@ def test_resuming_a_finished_run_trains_nothing_and_keeps_its_config(tmp_path, c
     run = tmp_path / "run"
     Trainer(tiny_config(run, total_steps=256)).train()
     before = (run / "config.yaml").read_text()
-    Trainer(tiny_config(run, total_steps=128, resume=True)).train()
+    plot_time = (run / "learning_curve.png").stat().st_mtime_ns
+    summary = Trainer(tiny_config(run, total_steps=128, resume=True, eval_episodes=2)).train()
     assert "nothing to train" in caplog.text
     assert (run / "config.yaml").read_text() == before and load_checkpoint(run)["global_step"] == 256
+    # nothing trained: no speed to report (it said 0 steps/s), no evaluation or plot made again
+    assert "steps_per_s" not in summary and "eval_after" not in summary
+    assert (run / "learning_curve.png").stat().st_mtime_ns == plot_time
 
 
 def test_a_fresh_run_replaces_the_logs_of_one_killed_before_its_first_checkpoint(tmp_path):
