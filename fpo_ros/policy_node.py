@@ -138,6 +138,8 @@ class PolicyNode(FpoNode):
             self.policy.seed(new["seed"])
         changed = [f"{k} {getattr(self, k)!r} -> {v!r}" for k, v in new.items() if getattr(self, k) != v]
         stopping = self.active and not new["active"]
+        if (new["num_steps"], new["integrator"]) != (self.num_steps, self.integrator):
+            self.latencies.clear()  # the latency statistics describe the sampler now in use
         for name, value in new.items():
             setattr(self, name, value)
         if stopping:

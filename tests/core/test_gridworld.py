@@ -93,6 +93,12 @@ def test_fpo_actions_at_the_saddle_are_bimodal(fpo_run: Path):
 def test_gridworld_command_plots_existing_runs(fpo_run: Path, tmp_path: Path):
     from fpo_core.cli import main
 
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    gaussian_run = tmp_path / "gaussian"  # a short one: the command plots whatever runs it is given
+    Trainer(tiny_config(gaussian_run, env_id="fpo_sim/GridWorld-v0", algo="gaussian", total_steps=256)).train()
     out = tmp_path / "plot"
-    assert main(["gridworld", "--out", str(out), "--fpo-run", str(fpo_run), "--gaussian-run", str(fpo_run)]) == 0
+    assert main(["gridworld", "--out", str(out), "--fpo-run", str(fpo_run), "--gaussian-run", str(gaussian_run)]) == 0
     assert (out / "saddle.png").stat().st_size > 10_000

@@ -92,3 +92,7 @@ def test_inference_slower_than_the_control_period_is_reported(policy_file, start
                  WAIT_S * 3, "diagnostics warning that inference is slower than the control period",
                  every=lambda: pub.publish(Float64MultiArray(data=obs)), proc=node)
     assert "longer than the control period" in node.output() and "lower num_steps" in node.output()
+    # fixed live: the latency statistics restart with the new sampler, so the warning clears at once
+    assert ros.set_parameter("num_steps", 1, node) == (True, "")
+    ros.wait_for(lambda: diags[-1].status[0].message == "acting", WAIT_S, "diagnostics back to OK after lowering num_steps",
+                 every=lambda: pub.publish(Float64MultiArray(data=obs)), proc=node)
