@@ -112,7 +112,8 @@ class PolicyNode(FpoNode):
         mode = f"on a {rate:g} Hz timer" if self.timer_mode else "on every observation"
         watchdog = f"after {self.timeout_s:g} s without observations: {self.on_timeout}" if self.timeout_s > 0 else "off"
         self.get_logger().info(f"loaded {model_path} ({c.kind} policy for {c.env_id}, obs {c.obs_dim}, act {c.act_dim}); "
-                               f"K={self.num_steps} {self.integrator}, noise {self.noise}; acting {mode}; watchdog {watchdog}")
+                               f"K={self.num_steps} {self.integrator}, noise {self.noise}; acting {mode}; watchdog {watchdog}; "
+                               f"action order (the controller's joints): {', '.join(c.joint_names)}")
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Validate live changes as a whole; a rejected change keeps every old value."""
@@ -256,11 +257,11 @@ class PolicyNode(FpoNode):
             self.get_logger().warning(message, throttle_duration_sec=10.0)
         elif self.obs is None:
             level, message = DiagnosticStatus.OK, "waiting for the first observation"
-        elif self.stale and self.active:
-            level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
-        elif self.suppressed > self.suppressed_reported:
+        elif self.suppressed > self.suppressed_reported:  # before stale: the worse news, and reported only once
             level, message = DiagnosticStatus.ERROR, (f"{self.suppressed - self.suppressed_reported} non-finite actions "
                                                       f"replaced by on_timeout={self.on_timeout}")
+        elif self.stale and self.active:
+            level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
         elif lat.size and p99 > 1e6 * self.period:
             level, message = DiagnosticStatus.WARN, (f"inference p99 {p99 / 1e3:.1f} ms exceeds the control period "
                                                      f"{1e3 * self.period:g} ms: lower num_steps")

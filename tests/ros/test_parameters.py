@@ -34,6 +34,8 @@ def test_num_steps_changes_live_and_bad_values_are_rejected(policy_file, start_n
 
     ros.wait_for(lambda: len(actions) > 0, STARTUP_S, "a first action at K=10", every=send, proc=node)
     np.testing.assert_allclose(actions[-1].data, at10, rtol=1e-5, atol=1e-6)
+    # the start line names the action order a controller's joints must follow
+    assert f"action order (the controller's joints): {', '.join(policy.contract.joint_names)}" in node.output()
 
     assert ros.set_parameter("num_steps", 2, node) == (True, "")
     ros.wait_for(lambda: diags and diagnostic_values(diags[-1])["num_steps"] == "2", WAIT_S, "diagnostics showing num_steps 2",

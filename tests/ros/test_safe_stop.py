@@ -73,3 +73,21 @@ def test_non_finite_actions_are_replaced_by_the_safe_action_and_reported(policy_
         return bool(diags) and diags[-1].status[0].level == DiagnosticStatus.ERROR
     ros.wait_for(error_reported, WAIT_S, "diagnostics at ERROR for non-finite actions", proc=node)
     assert "non-finite" in diags[-1].status[0].message and int(diagnostic_values(diags[-1])["actions_suppressed"]) > 0
+
+
+def test_non_finite_actions_are_reported_as_error_also_when_observations_then_stop(policy_file, start_node, ros, tmp_path):
+    """One observation, then silence: the non-finite action is reported at ERROR although observations go stale
+    before the next report (three rounds: the 1 s report may fall before or after the watchdog's 0.3 s)."""
+    model = _nan_model(policy_file, tmp_path)
+    obs = np.full(FlowPolicy.load(policy_file).contract.obs_dim, 0.1).tolist()
+    node = start_node("policy_node", model_path=model, observation_timeout_s=0.3, on_timeout="zero")
+    diags, actions = ros.collect(DiagnosticArray, "diagnostics"), ros.collect(Float64MultiArray, "action")
+    pub = ros.publisher("observation")
+    for round_ in range(3):
+        n, n_actions = len(diags), len(actions)
+        ros.wait_for(lambda: len(actions) > n_actions, STARTUP_S, f"the safe action for a non-finite one in round {round_}",
+                     every=lambda: pub.publish(Float64MultiArray(data=obs)), proc=node)
+        ros.wait_for(lambda: len(diags) > n and "stale" in diags[-1].status[0].message, WAIT_S,
+                     f"stale observations reported in round {round_}", proc=node)
+        levels = [d.status[0].level for d in diags[n:]]
+        assert DiagnosticStatus.ERROR in levels, f"round {round_}: the non-finite action was never reported: {levels}"
