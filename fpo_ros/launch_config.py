@@ -44,6 +44,8 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("action_reliability", "reliable", "Reliability of the action topic (forward_command_controller needs "
              "reliable)", ("reliable", "best_effort")),
     Argument("qos_depth", "1", "History depth of observation and action"),
+    Argument("use_sim_time", "false", "Both nodes' ROS time from /clock (the policy's watchdog stays on the steady "
+             "clock)", ("true", "false")),
     Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
     Argument("action_topic", "action", "Topic the policy publishes actions to, e.g. /my_controller/commands (remap)"),
     Argument("namespace", "", "Namespace of the nodes"),
@@ -110,7 +112,8 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
     reliabilities = {f"{topic}_reliability": _choice(v, f"{topic}_reliability", ("reliable", "best_effort"))
                      for topic in ("observation", "action")}
     _choice(v, "on_timeout", ("zero", "hold", "nothing"))
-    qos = {**reliabilities, "qos_depth": _number(v, "qos_depth", 1, int)}
+    shared = {**reliabilities, "qos_depth": _number(v, "qos_depth", 1, int),
+              "use_sim_time": BOOLS[_choice(v, "use_sim_time", tuple(BOOLS))]}
     policy: dict[str, ParamValue] = {
         "model_path": model_path,
         "seed": _number(v, "seed", 0, int),
@@ -119,7 +122,7 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "on_timeout": v["on_timeout"].strip(),
         "max_action_delta": _number(v, "max_action_delta", 0.0),
         "active": BOOLS[_choice(v, "active", tuple(BOOLS))],
-        **qos,
+        **shared,
     }
     if v["num_steps"].strip():
         policy["num_steps"] = _number(v, "num_steps", 1, int)
@@ -147,7 +150,7 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
             "seed": policy["seed"],
             "episodes": _number(v, "episodes", 0, int),
             "real_time_factor": _number(v, "real_time_factor", 0.01),
-            **qos,
+            **shared,
         }
         nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap), ends_launch=sim["episodes"] > 0))
     return nodes

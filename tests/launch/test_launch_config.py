@@ -12,7 +12,8 @@ def test_defaults_start_the_policy_node_only():
     assert (policy.package, policy.executable, policy.name, policy.namespace) == ("fpo_ros", "policy_node", "fpo_policy", "")
     assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0, "observation_timeout_s": 0.5,
                                  "on_timeout": "zero", "max_action_delta": 0.0, "active": True,
-                                 "observation_reliability": "reliable", "action_reliability": "reliable", "qos_depth": 1}
+                                 "observation_reliability": "reliable", "action_reliability": "reliable", "qos_depth": 1,
+                                 "use_sim_time": False}
     assert policy.remappings == [("observation", "observation"), ("action", "action")]
 
 
@@ -30,6 +31,11 @@ def test_values_are_typed_and_model_defaults_are_left_to_the_model():
 def test_each_topic_has_its_own_reliability():
     (policy,) = describe({"model_path": "m.onnx", "observation_reliability": "best_effort"})
     assert (policy.parameters["observation_reliability"], policy.parameters["action_reliability"]) == ("best_effort", "reliable")
+
+
+def test_use_sim_time_reaches_both_nodes():
+    policy, sim = describe({"model_path": "m.onnx", "use_sim": "true", "use_sim_time": "true"})
+    assert policy.parameters["use_sim_time"] is True and sim.parameters["use_sim_time"] is True
 
 
 def test_use_sim_wires_the_sim_to_the_same_topics():
