@@ -18,7 +18,8 @@ def resolve_device(name: str) -> torch.device:
         raise UsageError(f"unknown device {name!r}: use cpu, cuda, cuda:N or auto")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise UsageError("--device cuda was asked for but torch sees no CUDA device; use --device cpu or auto")
+            raise UsageError("--device cuda (asked for, or saved in the run being resumed) but torch sees no CUDA device; "
+                             "pass --device cpu or auto")
         index = int(name.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
             raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s), cuda:0 to "

@@ -68,7 +68,7 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
     """Write ``out_path`` (and ``<stem>.fused.onnx`` with ``fused_steps``); returns the contract they carry."""
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".onnx":
-        raise UsageError(f"-o {out_path}: name the model *.onnx (`fpo eval` and the ROS node tell models from checkpoints by it)")
+        raise UsageError(f"-o {out_path}: name the model *.onnx (the ROS node and launch file expect it)")
     fused_path = out_path.with_name(out_path.stem + ".fused.onnx") if fused_steps is not None else None
     for p in (out_path, fused_path):
         if p is not None and p.exists() and not overwrite:

@@ -36,6 +36,8 @@ def session_options(intra_op_threads: int = 1) -> ort.SessionOptions:
 def open_session(path: Path, intra_op_threads: int = 1) -> tuple[ort.InferenceSession, dict[str, str]]:
     """An ONNX Runtime session and its metadata, with ``PolicyFileError`` for unreadable files."""
     path = Path(path)
+    if path.is_dir():
+        raise PolicyFileError(f"policy file {path} is a directory (a run directory?): pass the .onnx file; {_EXPORT_HINT}")
     if not path.is_file():
         raise PolicyFileError(f"policy file {path} does not exist; {_EXPORT_HINT}")
     try:

@@ -72,6 +72,7 @@ def test_bad_files(exported, tmp_path):
     (tmp_path / "cut.onnx").write_bytes(good[: len(good) // 2])
     cases = {
         tmp_path / "absent.onnx": "does not exist.*fpo export",
+        tmp_path: "is a directory.*pass the .onnx file",
         tmp_path / "junk.onnx": "not a readable ONNX model",
         tmp_path / "cut.onnx": "not a readable ONNX model",
         edited(exported, tmp_path / "nover.onnx", format_version=None): "no fpo metadata.*fpo export",
