@@ -1,6 +1,6 @@
 """Learning quality: a task × algorithm × seed grid at a fixed env-step budget, with evals, curves and a table.
 
-    python bench/learning.py [--tasks HalfCheetah-v5 Hopper-v5] [--algos fpo gaussian dppo] [--seeds 1 2 3]
+    python bench/learning.py [--tasks HalfCheetah-v5 Hopper-v5 Walker2d-v5 Ant-v5] [--algos fpo gaussian dppo] [--seeds 1 2 3]
                              [--steps 1000000] [--out runs/learning] [--eval-episodes 10] [--jobs 1]
     python bench/learning.py --out runs/learning --report-only
 

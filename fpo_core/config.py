@@ -52,7 +52,8 @@ class TrainConfig:
     """Torch device for networks and updates: ``cpu``, ``cuda`` or ``auto``."""
     cuda_graphs: bool = True
     """On a CUDA device, replay the rollout's policy step, the update's loss and backward, and GAE as CUDA
-    graphs (hundreds of kernel launches become one; numerically the same work). Ignored on the CPU."""
+    graphs (hundreds of kernel launches become one; numerically the same work). Ignored on the CPU and under
+    torchrun (the gradient all-reduces stay eager)."""
     torch_threads: int = 1
     """Torch intra-op CPU threads while collecting rollouts (1 is fastest for small MLPs and leaves cores to physics; 0 = torch's default)."""
     update_threads: int = 0
