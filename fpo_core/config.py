@@ -24,6 +24,15 @@ ALGO_DEFAULTS: dict[str, dict] = {
     "gaussian": {"clip_coef": 0.2},
     "dppo": {"clip_coef": 0.2},
 }
+# Options that only some algorithms use; another algorithm refuses a value other than the default (a new run's
+# config would record it as if it mattered). Runs saved before this check resume with what they hold.
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    **{k: ("fpo",) for k in ("n_mc", "loss_weighting", "ratio", "tau_sampling", "log_ratio_clamp", "integrator",
+                             "init_noise", "flow_target")},
+    "flow_steps": ("fpo", "dppo"),
+    "dppo_sigma": ("dppo",),
+    **{k: ("gaussian",) for k in ("init_log_std", "ent_coef")},
+}
 # Options of earlier versions that changed only speed, never results: runs' saved configs may hold them.
 RETIRED_OPTIONS = ("env_groups",)
 
@@ -164,6 +173,8 @@ class TrainConfig:
         return self.run_dir or Path("runs") / f"{self.env_id.replace('/', '_')}__{self.algo}__s{self.seed}"
 
     def validate(self) -> None:
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        misapplied = [k for k, algos in APPLIES_TO.items() if self.algo not in algos and getattr(self, k) != defaults[k]]
         nonfinite = [f.name for f in dataclasses.fields(self)
                      if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))]
         checks = [
@@ -198,9 +209,9 @@ class TrainConfig:
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
             (self.flow_target == "raw" or self.squash == "clip",
              "--flow-target executed trains on x₁ clipped into the action box, so it needs --squash clip"),
-            (self.flow_target == "raw" or self.algo == "fpo", "--flow-target executed applies to --algo fpo only"),
-            (self.ent_coef == 0 or self.algo == "gaussian",
-             "--ent-coef applies to --algo gaussian only: flow policies have no closed-form entropy"),
+            (self.resume or not misapplied, misapplied and f"--{misapplied[0].replace('_', '-')} applies to --algo "
+                                                          f"{' and '.join(APPLIES_TO[misapplied[0]])} only, not "
+                                                          f"{self.algo}: drop it (the run would record a value it ignores)"),
             (self.torch_threads >= 0 and self.update_threads >= 0, "--torch-threads and --update-threads must be >= 0 (0 = automatic)"),
         ]
         for ok, message in checks:

@@ -109,6 +109,19 @@ def test_cli_resume_keeps_the_runs_budget_unless_a_flag_changes_it(tmp_path):
     assert load_checkpoint(run)["config"]["num_envs"] == 2
 
 
+def test_a_run_saved_with_an_option_its_algorithm_ignores_still_resumes(tmp_path):
+    """Before new runs refused them, such options were recorded (a Gaussian run with n_mc 16): the run still resumes."""
+    from fpo_core.cli import main
+
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, algo="gaussian", total_steps=128)).train()
+    ckpt = load_checkpoint(run)
+    ckpt["config"]["n_mc"] = 16
+    save_checkpoint(run / LATEST, {k: v for k, v in ckpt.items() if k not in ("format", "version")})
+    assert main(["train", "--run-dir", str(run), "--resume", "--total-steps", "256", "--no-progress"]) == 0
+    assert load_checkpoint(run)["global_step"] == 256
+
+
 def test_a_moved_run_resumes_where_it_now_lives(tmp_path):
     Trainer(tiny_config(tmp_path / "old", total_steps=256)).train()
     (tmp_path / "old").rename(tmp_path / "new")  # e.g. copied back from another machine
