@@ -27,7 +27,8 @@ SPEC = EnvSpec("Hopper-v5", 11, 3, [-1.0] * 3, [1.0] * 3, 0.008, ["thigh", "leg"
 def synthetic_checkpoint(path: Path, algo: str, squash_kind: str = "tanh") -> Path:
     """An untrained checkpoint with perturbed weights and normaliser statistics (no env steps needed)."""
     torch.manual_seed(1)
-    cfg = TrainConfig(algo=algo, env_id=SPEC.env_id, squash=squash_kind, flow_steps=4).resolved()
+    cfg = TrainConfig(algo=algo, env_id=SPEC.env_id, squash=squash_kind, **({} if algo == "gaussian" else {"flow_steps": 4})
+                      ).resolved()
     policy = build_policy(cfg, SPEC.obs_dim, SPEC.act_dim)
     with torch.no_grad():
         for p in policy.parameters():
