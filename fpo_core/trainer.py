@@ -47,6 +47,7 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
             raise UsageError(f"--resume: {run_dir} has no checkpoint to resume ({LATEST}); start it without --resume")
         lock_run_dir(run_dir)
         return
+    _check_new_run_dir(run_dir)  # before anything is written there
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".write_test"
@@ -55,17 +56,27 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
     except OSError as e:
         raise UsageError(f"cannot write to run directory {run_dir}: {e.strerror}; choose a writable --run-dir") from None
     lock_run_dir(run_dir)  # before anything is removed: a run in progress looks like one that never saved
+    try:
+        present = _check_new_run_dir(run_dir)  # again: another process may have saved a checkpoint meanwhile
+    except UsageError:
+        unlock_run_dir(run_dir)
+        raise
+    stale = [p for p in present if p.name != "config.yaml"]
+    if stale:  # a run killed before its first checkpoint: its logs can't be resumed and would mix with this run's
+        log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
+        for p in stale:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def _check_new_run_dir(run_dir: Path) -> list[Path]:
+    """``UsageError`` if ``run_dir`` holds a run or files fpo did not write; the files of an fpo run that never saved."""
     if (run_dir / LATEST).exists():
         raise UsageError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --run-dir")
     present = [p for p in (run_dir / "config.yaml", run_dir / "metrics.csv", run_dir / "tb") if p.exists()]
     if present and not _written_by_fpo(run_dir):
         raise UsageError(f"{run_dir} holds files fpo did not write ({', '.join(p.name for p in present)}), which a run would "
                          f"overwrite: choose another --run-dir")
-    stale = [p for p in present if p.name != "config.yaml"]
-    if stale:  # a run killed before its first checkpoint: its logs can't be resumed and would mix with this run's
-        log.info("%s: removing the logs of a run that never saved a checkpoint (%s)", run_dir, ", ".join(p.name for p in stale))
-        for p in stale:
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return present
 
 
 class Trainer:
@@ -78,9 +89,19 @@ class Trainer:
         self.run_dir = Path(cfg.run_dir)
         if self.rank == 0:
             if not cfg.resume:  # a bad env id or action space fails before a run directory is made for it
-                EnvSpec.of(env := make_env(cfg.env_id), cfg.env_id)
-                env.close()
+                env = make_env(cfg.env_id)
+                try:
+                    EnvSpec.of(env, cfg.env_id)
+                finally:
+                    env.close()
             prepare_run_dir(self.run_dir, cfg.resume)
+        try:
+            self._setup(cfg, comm)
+        except BaseException:  # a Trainer that cannot start holds no run directory
+            unlock_run_dir(self.run_dir)
+            raise
+
+    def _setup(self, cfg: TrainConfig, comm: Comm | None) -> None:
         if comm:
             comm.barrier()
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None

@@ -66,6 +66,18 @@ def test_a_run_directory_in_use_is_refused_and_left_alone(tmp_path):
     assert load_checkpoint(run)["global_step"] == 128
 
 
+def test_a_trainer_that_cannot_start_leaves_the_run_directory_free(tmp_path):
+    """A refused resume in a long-lived process (a notebook, a test session) must not keep the run locked."""
+    run = tmp_path / "run"
+    Trainer(tiny_config(run, total_steps=128)).train()
+    with pytest.raises(UsageError, match="changes learning_rate"):
+        Trainer(tiny_config(run, total_steps=256, resume=True, learning_rate=1e-3))
+    resumed = subprocess.run([sys.executable, "-m", "fpo_core.cli", "train", "--run-dir", str(run), "--resume", "--total-steps",
+                              "256", "--no-progress"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_checkpoint(run)["global_step"] == 256
+
+
 def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
     run = tmp_path / "run"
     first = Trainer(tiny_config(run, total_steps=256))
@@ -230,3 +242,4 @@ def test_a_fresh_run_refuses_a_folder_of_files_it_did_not_write(tmp_path):
     with pytest.raises(UsageError, match="holds files fpo did not write .*choose another --run-dir"):
         Trainer(tiny_config(run, total_steps=128))
     assert (run / "tb" / "events.out").read_text() == "theirs" and (run / "config.yaml").read_text() == "model: resnet50\n"
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "metrics.csv", "tb"], "nothing of fpo's is left there"
