@@ -44,8 +44,8 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("action_reliability", "reliable", "Reliability of the action topic (forward_command_controller needs "
              "reliable)", ("reliable", "best_effort")),
     Argument("qos_depth", "1", "History depth of observation and action"),
-    Argument("use_sim_time", "false", "Both nodes' ROS time from /clock (the policy's watchdog stays on the steady "
-             "clock)", ("true", "false")),
+    Argument("use_sim_time", "false", "The nodes' ROS time from /clock of an external simulator (not with use_sim; "
+             "the policy's watchdog stays on the steady clock)", ("true", "false")),
     Argument("observation_topic", "observation", "Topic the policy reads observations from (remap)"),
     Argument("action_topic", "action", "Topic the policy publishes actions to, e.g. /my_controller/commands (remap)"),
     Argument("namespace", "", "Namespace of the nodes"),
@@ -137,6 +137,9 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
     namespace = v["namespace"].strip()
     nodes = [NodeDescription("policy_node", "fpo_policy", namespace, policy, remap)]
     if BOOLS[_choice(v, "use_sim", tuple(BOOLS))]:
+        if shared["use_sim_time"]:
+            raise ValueError("use_sim_time:=true needs a /clock publisher, and sim_node runs on wall time without one "
+                             "(its timers would never fire): leave use_sim_time false with use_sim:=true")
         mode = _choice(v, "sim_mode", ("realtime", "lockstep"))
         if mode == "lockstep":
             if policy["control_rate_hz"] > 0:

@@ -33,9 +33,11 @@ def test_each_topic_has_its_own_reliability():
     assert (policy.parameters["observation_reliability"], policy.parameters["action_reliability"]) == ("best_effort", "reliable")
 
 
-def test_use_sim_time_reaches_both_nodes():
-    policy, sim = describe({"model_path": "m.onnx", "use_sim": "true", "use_sim_time": "true"})
-    assert policy.parameters["use_sim_time"] is True and sim.parameters["use_sim_time"] is True
+def test_use_sim_time_reaches_the_policy_node_but_not_with_our_sim():
+    (policy,) = describe({"model_path": "m.onnx", "use_sim_time": "true"})
+    assert policy.parameters["use_sim_time"] is True
+    with pytest.raises(ValueError, match="sim_node runs on wall time"):  # no /clock: its timers would never fire
+        describe({"model_path": "m.onnx", "use_sim": "true", "use_sim_time": "true"})
 
 
 def test_use_sim_wires_the_sim_to_the_same_topics():
