@@ -85,7 +85,7 @@ def _config_path(argv: list[str]) -> Optional[Path]:
 def format_summary(s: dict) -> str:
     lines = [f"run directory : {s['run_dir']}", f"checkpoint    : {s['checkpoint']}",
              f"env steps     : {s['global_step']:,} at {s['steps_per_s']:,.0f} steps/s on {s['device']}" if "steps_per_s" in s
-             else f"env steps     : {s['global_step']:,} (none trained: the run was done)"]
+             else f"env steps     : {s['global_step']:,} (none trained: the run already has --total-steps)"]
     if "eval_before" in s:
         lines.append("eval return   : before {:.1f} ± {:.1f}".format(*s["eval_before"]) +
                      (" → after {:.1f} ± {:.1f}".format(*s["eval_after"]) if "eval_after" in s else ""))

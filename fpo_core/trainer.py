@@ -243,18 +243,23 @@ class Trainer:
 
     def _check_finite(self, stats: dict[str, float]) -> None:
         """Raise ``TrainingDiverged`` if the update's losses, the networks or the normaliser hold NaN or inf, before any
-        of it is logged or saved: the last checkpoint stays the last good one."""
+        of it is logged or saved: the last checkpoint stays the last good one. Every rank raises if any rank would (each
+        rank's losses are its own)."""
         losses = [k for k in ("policy_loss", "value_loss") if not np.isfinite(stats[k])]
         tensors = {"policy": self.policy.parameters(), "critic": self.critic.parameters(), "observation normaliser":
                    self.obs_norm.buffers()}
-        broken = losses + [name for name, ts in tensors.items() if not all(bool(torch.isfinite(t).all()) for t in ts)]
+        finite = {name: torch.stack([torch.isfinite(t).all() for t in ts]).all() for name, ts in tensors.items()}
+        broken = losses + [name for name, ok in zip(finite, torch.stack(list(finite.values())).tolist()) if not ok]
+        if self.comm is not None and self.comm.mean(float(bool(broken))) > 0 and not broken:
+            broken = ["another rank's loss or weights"]
         if broken:
             kept = (f"the last checkpoint ({self.run_dir / LATEST}) is from before it" if (self.run_dir / LATEST).exists()
                     else "no checkpoint was written")
             raise TrainingDiverged(
                 f"training diverged in update {self.iteration + 1} (at {self.global_step:,} env steps): {', '.join(broken)} "
-                f"not finite; nothing of it was saved and {kept}. Lower --learning-rate or check the reward and "
-                f"observation scales (--reward-scale, --init-log-std, the environment's values)")
+                f"not finite; nothing of it was saved and {kept}. Start a new run (another --run-dir) with a lower "
+                f"--learning-rate, or check the reward and observation scales (--reward-scale, --init-log-std, the "
+                f"environment's values): a resume would repeat the same updates")
 
     def _union_stats(self, x: np.ndarray) -> tuple[float, float, float]:
         """Count, mean and sum of squared deviations of every rank's ``x``: one return scale for all ranks."""

@@ -111,3 +111,40 @@ def test_ranks_seed_disjoint_envs_also_with_more_than_a_thousand_per_rank():
         seeds = [set(range(first_env_seed(cfg, rank, 0), first_env_seed(cfg, rank, 0) + num_envs)) for rank in range(4)]
         assert sum(map(len, seeds)) == len(set().union(*seeds)), num_envs
     assert first_env_seed(TrainConfig(seed=3), 2, 5) == 3 + 2000 + 7919 * 5  # unchanged below 1000 envs: runs resume alike
+
+
+def _diverging_rank(rank: int, world: int, port: int, tmp: str) -> None:
+    """Rank 1's value loss overflows in the second update (its own data); rank 0's stays finite."""
+    import datetime
+
+    from fpo_core.errors import TrainingDiverged
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=60))
+    comm = Comm(rank, world)
+    trainer = Trainer(tiny_config(os.path.join(tmp, "run"), total_steps=2048, algo="fpo"), comm)
+    update, calls = trainer.update, []
+
+    def overflowing(batch, gen=None):
+        stats = update(batch, gen)
+        calls.append(1)
+        return {**stats, "value_loss": float("inf")} if rank == 1 and len(calls) == 2 else stats
+
+    trainer.update = overflowing
+    try:
+        trainer.train()
+        outcome = "trained on"
+    except TrainingDiverged as e:
+        outcome = str(e)
+    with open(os.path.join(tmp, f"rank{rank}.txt"), "w") as f:
+        f.write(outcome)
+    comm.barrier()
+    comm.close()
+
+
+def test_every_rank_stops_when_one_rank_diverges(tmp_path):
+    """Losses are each rank's own: without agreement rank 0 would train on alone (or hang in the next all-reduce)."""
+    mp.spawn(_diverging_rank, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = ((tmp_path / f"rank{r}.txt").read_text() for r in (0, 1))
+    assert "value_loss not finite" in r1, r1
+    assert "training diverged in update 2" in r0 and "another rank" in r0, r0
