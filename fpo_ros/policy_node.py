@@ -198,8 +198,7 @@ class PolicyNode(FpoNode):
         if self.policy.last_latency_s > self.period:
             self.get_logger().warning(
                 f"inference took {1e3 * self.policy.last_latency_s:.1f} ms, longer than the control period "
-                f"{1e3 * self.period:g} ms (K={self.num_steps} {self.integrator}): lower num_steps or choose a cheaper "
-                f"integrator", throttle_duration_sec=WARN_EVERY_S)
+                f"{1e3 * self.period:g} ms: {self._speedup_hint()}", throttle_duration_sec=WARN_EVERY_S)
         action = np.clip(action, self.low, self.high)
         if not np.isfinite(action).all():
             self.suppressed += 1
@@ -208,6 +207,11 @@ class PolicyNode(FpoNode):
             self._publish_safe()
             return
         self._publish(self._rate_limited(action))
+
+    def _speedup_hint(self) -> str:
+        if self.policy.contract.kind == "flow":
+            return f"lower num_steps (now {self.num_steps}) or choose a cheaper integrator than {self.integrator}"
+        return "a Gaussian policy's cost is fixed: run it on a faster machine or lower the control rate"
 
     def _rate_limited(self, action: np.ndarray) -> np.ndarray:
         """``action`` moved at most ``max_action_delta`` per component from the last published one (or, before any,
@@ -260,15 +264,17 @@ class PolicyNode(FpoNode):
         elif self.suppressed > self.suppressed_reported:  # before stale: the worse news, and reported only once
             level, message = DiagnosticStatus.ERROR, (f"{self.suppressed - self.suppressed_reported} non-finite actions "
                                                       f"replaced by on_timeout={self.on_timeout}")
+        elif self.rejected > self.rejected_reported:  # with the reason, also while that makes the observations stale
+            stale = f"; observations stale: on_timeout={self.on_timeout}" if self.stale and self.active else ""
+            level, message = DiagnosticStatus.WARN, (f"rejected {self.rejected - self.rejected_reported} observations, the "
+                                                     f"last because {self.rejection}{stale}")
         elif self.stale and self.active:
             level, message = DiagnosticStatus.WARN, f"observations stale; on_timeout={self.on_timeout}"
-        elif lat.size and p99 > 1e6 * self.period:
-            level, message = DiagnosticStatus.WARN, (f"inference p99 {p99 / 1e3:.1f} ms exceeds the control period "
-                                                     f"{1e3 * self.period:g} ms: lower num_steps")
-        elif self.rejected > self.rejected_reported:
-            level, message = DiagnosticStatus.WARN, f"rejected {self.rejected - self.rejected_reported} observations"
         elif not self.active:
             level, message = DiagnosticStatus.OK, "inactive (parameter active is false): not acting"
+        elif lat.size and p99 > 1e6 * self.period:
+            level, message = DiagnosticStatus.WARN, (f"inference p99 {p99 / 1e3:.1f} ms exceeds the control period "
+                                                     f"{1e3 * self.period:g} ms: {self._speedup_hint()}")
         else:
             level, message = DiagnosticStatus.OK, "acting"
         self.rejected_reported, self.suppressed_reported = self.rejected, self.suppressed

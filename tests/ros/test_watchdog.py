@@ -117,3 +117,18 @@ def test_watchdog_and_diagnostics_run_without_a_clock_under_sim_time(policy_file
     ros.wait_for(lambda: len(actions) >= n + 3 and not np.any(actions[-1].data), WAIT_S,
                  "zero actions from the watchdog after observations stopped, with no /clock", proc=node)
     ros.wait_for(lambda: _stale_reported(diags), WAIT_S, "diagnostics reporting stale observations", proc=node)
+
+
+def test_rejections_that_make_observations_stale_are_reported_with_the_reason(policy_file, start_node, ros):
+    """Valid observations, then only NaN ones (a sensor failing): the report names the rejections and why, not only
+    that observations went stale, although they keep arriving."""
+    node, actions, diags, send = _start(policy_file, start_node, ros, "zero")
+    ros.wait_for(lambda: len(actions) >= 3, STARTUP_S, "actions while observations flow", every=send, proc=node)
+    nan = [float("nan")] * FlowPolicy.load(policy_file).contract.obs_dim
+    pub = ros.publisher("observation")
+    n = len(diags)
+    ros.wait_for(lambda: len(diags) > n + 1, WAIT_S, "two reports while only NaN observations arrive",
+                 every=lambda: pub.publish(Float64MultiArray(data=nan)), proc=node)
+    message = diags[-1].status[0].message
+    assert diags[-1].status[0].level == DiagnosticStatus.WARN and "rejected" in message and "NaN" in message, message
+    assert "stale" in message, message
