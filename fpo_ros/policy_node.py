@@ -20,7 +20,7 @@ from rclpy.duration import Duration
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray
 
-from fpo_core.contract import MAX_NUM_STEPS, NOISES
+from fpo_core.contract import CONTROL_PERIOD_S, MAX_NUM_STEPS, NOISES
 from fpo_core.errors import InvalidInputError
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.runtime import FlowPolicy
@@ -63,6 +63,9 @@ class PolicyNode(FpoNode):
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)])).value
         rate = declare_number(self, "control_rate_hz", 0.0, "0: act on every observation; > 0: act on a timer with the "
                               "latest observation", 0.0, 10_000.0)
+        if 0.0 < rate < 1.0 / CONTROL_PERIOD_S[1]:  # a timer period past an hour (1e-12 Hz overflowed rclpy's timer)
+            raise StartupError(f"parameter control_rate_hz must be 0 (act on every observation) or at least "
+                               f"{1.0 / CONTROL_PERIOD_S[1]:.3g} Hz (one action an hour), got {rate!r}")
         self.timeout_s = declare_number(self, "observation_timeout_s", 0.5, "Observations older than this are stale and "
                                         "on_timeout applies; 0 disables the watchdog", 0.0, 3600.0)
         self.max_action_delta = declare_number(

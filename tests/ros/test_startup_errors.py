@@ -28,6 +28,7 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     ({"on_timeout": "explode"}, "on_timeout must be one of"),
     ({"num_steps": "abc"}, "num_steps"),
     ({"control_rate_hz": -1}, "control_rate_hz must be a number in [0, 10000]"),
+    ({"control_rate_hz": 1e-12}, "control_rate_hz must be 0 (act on every observation) or at least"),
     ({"observation_timeout_s": "soon"}, "observation_timeout_s must be a number in [0, 3600]"),
     ({"max_action_delta": -0.5}, "max_action_delta must be a number >= 0"),
 ])
