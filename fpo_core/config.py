@@ -109,8 +109,8 @@ class TrainConfig:
     """Weight of the critic's value loss (0.5 × squared error to the return) beside the policy loss."""
     ent_coef: float = 0.0
     """Entropy bonus (Gaussian only; flow policies have no closed-form entropy)."""
-    max_grad_norm: float = 0.5
-    """Clip the gradient norm of policy and critic together to this before each optimizer step."""
+    max_grad_norm: Optional[float] = 0.5
+    """Clip the gradient norm of policy and critic together to this before each optimizer step (None: no clipping)."""
     target_kl: Optional[float] = None
     """Stop an update's epochs early once the approximate KL exceeds this."""
 
@@ -199,7 +199,8 @@ class TrainConfig:
             (len(self.actor_hidden) >= 1 and len(self.critic_hidden) >= 1, "--actor-hidden and --critic-hidden need at least one layer"),
             (min(self.actor_hidden + self.critic_hidden, default=1) >= 1,
              f"layer sizes must be >= 1, got --actor-hidden {self.actor_hidden} --critic-hidden {self.critic_hidden}"),
-            (self.max_grad_norm > 0, f"--max-grad-norm must be > 0, got {self.max_grad_norm}"),
+            (self.max_grad_norm is None or self.max_grad_norm > 0,
+             f"--max-grad-norm must be > 0 (or None: no clipping), got {self.max_grad_norm}"),
             (self.vf_coef >= 0 and self.ent_coef >= 0, "--vf-coef and --ent-coef must be >= 0"),
             (self.target_kl is None or self.target_kl > 0, f"--target-kl must be > 0 (or None: off), got {self.target_kl}"),
             (self.reward_scale > 0, f"--reward-scale must be > 0, got {self.reward_scale}"),
@@ -209,7 +210,9 @@ class TrainConfig:
             (self.checkpoint_every >= 1, "--checkpoint-every must be >= 1"),
             (self.flow_target == "raw" or self.squash == "clip",
              "--flow-target executed trains on x₁ clipped into the action box, so it needs --squash clip"),
-            (self.resume or not misapplied, misapplied and f"--{misapplied[0].replace('_', '-')} applies to --algo "
+            (self.resume or not misapplied, misapplied and f"--{misapplied[0].replace('_', '-')} "
+                                                          f"{getattr(self, misapplied[0])} (from the command line or "
+                                                          f"its --config file) applies to --algo "
                                                           f"{' and '.join(APPLIES_TO[misapplied[0]])} only, not "
                                                           f"{self.algo}: drop it (the run would record a value it ignores)"),
             (self.torch_threads >= 0 and self.update_threads >= 0, "--torch-threads and --update-threads must be >= 0 (0 = automatic)"),

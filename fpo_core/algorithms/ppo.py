@@ -48,7 +48,7 @@ class PPO:
         trust_region: Literal["ppo", "aspo"] = "ppo",
         vf_coef: float = 0.5,
         ent_coef: float = 0.0,
-        max_grad_norm: float = 0.5,
+        max_grad_norm: float | None = 0.5,
         norm_adv: bool = True,
         target_kl: float | None = None,
         comm: Comm | None = None,
@@ -80,7 +80,8 @@ class PPO:
                 stats = self._gradients(keys, mb.obs, mb.actions, mb.advantages, mb.returns, *mb.extras.values())
                 if self.comm is not None:
                     self.comm.average_grads(self.params)
-                nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
+                if self.max_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(self.params, self.max_grad_norm, foreach=True)
                 self.optimizer.step()
                 total = stats.clone() if total is None else total + stats  # the graph's outputs are reused: copy
                 count += 1

@@ -124,3 +124,20 @@ def test_a_config_file_naming_another_config_file_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"config file {path} sets config: nested config files are not supported" in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_gradient_clipping_can_be_turned_off(tmp_path, monkeypatch):
+    """--max-grad-norm None: no clipping (inf used to mean that; options must now be finite)."""
+    from torch import nn
+
+    from fpo_core.trainer import Trainer
+
+    from .helpers import tiny_config
+
+    calls = []
+    clip = nn.utils.clip_grad_norm_
+    monkeypatch.setattr(nn.utils, "clip_grad_norm_", lambda *a, **k: (calls.append(1), clip(*a, **k))[1])
+    Trainer(tiny_config(tmp_path / "off", max_grad_norm=None, total_steps=128)).train()
+    assert not calls
+    Trainer(tiny_config(tmp_path / "on", total_steps=128)).train()
+    assert calls, "the default clips"
