@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -84,9 +83,7 @@ def run_cell(cell: Cell, steps: int, out: Path, eval_episodes: int, update_threa
     run_dir = cell.run_dir(out)
     if (run_dir / "result.json").exists():
         return "skipped (finished)"
-    resume = (run_dir / LATEST).exists()
-    if run_dir.exists() and not resume:
-        shutil.rmtree(run_dir)  # started but never checkpointed: its metrics would be appended to
+    resume = (run_dir / LATEST).exists()  # a cell started but never checkpointed starts afresh (prepare_run_dir)
     cfg = dataclasses.replace(run_config(cell, steps, out, update_threads), resume=resume)
     Trainer(cfg).train()
     last = last_metrics(run_dir)

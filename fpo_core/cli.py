@@ -157,13 +157,8 @@ def export(argv: list[str]) -> int:
     """Export a trained policy to ONNX (see ``fpo export --help``)."""
     args = tyro.cli(ExportArgs, args=argv, prog="fpo export")
     from fpo_core.export import export_policy
-    from fpo_core.integrators import INTEGRATORS
 
-    method = args.fused_integrator or "euler"
-    if args.fused_integrator is not None and args.fused_steps is None and method in INTEGRATORS:  # unknown: export says so
-        raise UsageError("--fused-integrator chooses the fused graph's integrator, which only --fused-steps K writes: "
-                         "add --fused-steps K, or drop --fused-integrator")
-    c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, method)
+    c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
     fused = f" + {c.fused_file} ({c.fused_steps} {c.fused_integrator} steps)" if c.fused_file else ""
     print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id}, obs {c.obs_dim} → act {c.act_dim}")
     return 0

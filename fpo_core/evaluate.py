@@ -89,8 +89,7 @@ def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise:
         policy = FlowPolicy.load(path)
         policy.seed(seed)
         c = policy.contract
-        if (num_steps is not None or integrator is not None) and c.kind != "flow":
-            raise UsageError(f"--num-steps and --integrator apply to flow policies; {path} holds a {c.algorithm} policy")
+        _check_flow_options(num_steps, integrator, c.kind, c.algorithm, path)
         return partial(policy.act, num_steps=num_steps, integrator=integrator, noise=noise), Trained(c.env_id, c.obs_dim, c.act_dim)
     import torch
 
@@ -99,8 +98,7 @@ def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise:
     from fpo_core.device import resolve_device
 
     loaded = LoadedPolicy.load(path, resolve_device(device))
-    if (num_steps is not None or integrator is not None) and loaded.policy.kind != "flow":
-        raise UsageError(f"--num-steps and --integrator apply to flow policies; {path} holds a {loaded.config.algo} policy")
+    _check_flow_options(num_steps, integrator, loaded.policy.kind, loaded.config.algo, path)
     try:
         integrators.check(integrator or loaded.config.integrator, loaded.config.flow_steps if num_steps is None else num_steps)
     except ValueError as e:
@@ -129,6 +127,11 @@ def check_env_matches(trained: Trained, env_id: str) -> None:
         raise UsageError(f"{env_id} has observations of {other.obs_dim} and actions of {other.act_dim} values; the policy "
                          f"was trained on {trained.env_id} with {trained.obs_dim} and {trained.act_dim}: choose an env of "
                          f"those sizes")
+
+
+def _check_flow_options(num_steps: int | None, integrator: str | None, kind: str, algo: str, path: Path) -> None:
+    if (num_steps is not None or integrator is not None) and kind != "flow":
+        raise UsageError(f"--num-steps and --integrator apply to flow policies; {path} holds a {algo} policy")
 
 
 def _check_video_path(video: Path) -> None:

@@ -64,8 +64,9 @@ class FusedGraph(nn.Module):
 
 
 def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = False, fused_steps: Optional[int] = None,
-                  fused_integrator: str = "euler", opset: int = OPSET) -> PolicyContract:
-    """Write ``out_path`` (and ``<stem>.fused.onnx`` with ``fused_steps``); returns the contract they carry."""
+                  fused_integrator: Optional[str] = None, opset: int = OPSET) -> PolicyContract:
+    """Write ``out_path`` (and ``<stem>.fused.onnx`` with ``fused_steps`` steps of ``fused_integrator``, euler when
+    None); returns the contract they carry."""
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".onnx":
         raise UsageError(f"-o {out_path}: name the model *.onnx (the ROS node and launch file expect it)")
@@ -74,9 +75,13 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
         if p is not None and p.exists() and not overwrite:
             raise UsageError(f"{p} already exists; pass --overwrite to replace it or choose another -o path")
     try:  # before loading: an unknown integrator is wrong with or without --fused-steps
-        integrators.check(fused_integrator, 1 if fused_steps is None else fused_steps)
+        integrators.check(fused_integrator or "euler", 1 if fused_steps is None else fused_steps)
     except ValueError as e:
         raise UsageError(f"fused graph: {e}") from None
+    if fused_integrator is not None and fused_steps is None:
+        raise UsageError("--fused-integrator chooses the fused graph's integrator, which only --fused-steps K writes: "
+                         "add --fused-steps K, or drop --fused-integrator")
+    fused_integrator = fused_integrator or "euler"
     loaded = LoadedPolicy.load(run_or_checkpoint)
     policy, norm = loaded.policy, loaded.obs_norm
     if fused_steps is not None and policy.kind != "flow":
