@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a virtual environment with fpo and everything it needs, on a fresh machine or again.
-#   - a pinned CPU torch unless the interpreter already imports one (CUDA users keep theirs);
+#   - a pinned torch unless the interpreter already imports one (CUDA users keep theirs); pip picks the build
+#     (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu for the CPU one: PyPI's default carries CUDA);
 #   - ROS 2 Kilted wheels from PyPI unless an apt-installed ROS 2 (rclpy) is already importable;
 #   - every other version from constraints.txt (constraints-py310.txt on Python 3.10), so a new release elsewhere cannot break us.
 # Re-running is cheap: nothing is reinstalled unless setup.py or constraints.txt changed.
@@ -40,7 +41,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c '
 fi
 
 if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-  echo "setup: installing $TORCH_PIN (CPU build)"
+  echo "setup: installing $TORCH_PIN (the build pip's indexes offer; README: choosing the CPU build)"
   "${pip[@]}" install "$TORCH_PIN"
 fi
 if $system_ros; then
