@@ -41,7 +41,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c '
 fi
 
 if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-  echo "setup: installing $TORCH_PIN (the build pip's indexes offer; README: choosing the CPU build)"
+  echo "setup: installing $TORCH_PIN (the build pip's indexes offer; README, Troubleshooting: A CPU-only machine)"
   "${pip[@]}" install "$TORCH_PIN"
 fi
 if $system_ros; then
