@@ -12,6 +12,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -24,7 +25,7 @@ from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
-from fpo_core.envs import EnvSpec, make_env, make_vec_env
+from fpo_core.envs import EnvSpec, make_vec_env
 from fpo_core.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
@@ -87,21 +88,23 @@ class Trainer:
         self.comm = comm
         self.rank, self.world_size = (comm.rank, comm.world_size) if comm else (0, 1)
         self.run_dir = Path(cfg.run_dir)
-        if self.rank == 0:
-            if not cfg.resume:  # a bad env id or action space fails before a run directory is made for it
-                env = make_env(cfg.env_id)
-                try:
-                    EnvSpec.of(env, cfg.env_id)
-                finally:
-                    env.close()
-            prepare_run_dir(self.run_dir, cfg.resume)
+        # a new run's envs first: a bad env id or action space fails before a run directory is made for it (a resume's
+        # env is the saved run's, known once its checkpoint is read)
+        envs = None if cfg.resume else make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
         try:
-            self._setup(cfg, comm)
+            if self.rank == 0:
+                prepare_run_dir(self.run_dir, cfg.resume)
+        except BaseException:
+            if envs is not None:
+                envs[0].close()
+            raise
+        try:
+            self._setup(cfg, comm, envs)
         except BaseException:  # a Trainer that cannot start holds no run directory
             unlock_run_dir(self.run_dir)
             raise
 
-    def _setup(self, cfg: TrainConfig, comm: Comm | None) -> None:
+    def _setup(self, cfg: TrainConfig, comm: Comm | None, envs: tuple[gym.vector.VectorEnv, EnvSpec] | None) -> None:
         if comm:
             comm.barrier()
         ckpt = load_checkpoint(self.run_dir, "cpu") if cfg.resume else None
@@ -119,7 +122,7 @@ class Trainer:
             _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
-        self.envs, self.spec = make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
+        self.envs, self.spec = envs or make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
         s = self.spec
         self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
         self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)
