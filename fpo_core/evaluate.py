@@ -5,7 +5,6 @@ torch is imported only for checkpoints: evaluating an exported model needs numpy
 
 from __future__ import annotations
 
-import os
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -141,13 +140,13 @@ def _check_video_path(video: Path) -> None:
     if video.is_dir():
         raise UsageError(f"cannot write video {video}: it is an existing directory; name a file, e.g. {video / 'episode.mp4'}")
     folder = next((p for p in video.resolve().parents if p.exists()), None)
-    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK) or not _can_create_in(folder):
+    if folder is None or not folder.is_dir() or not _can_create_in(folder):
         raise UsageError(f"cannot write video {video}: {folder} is not a writable folder; choose another --video")
 
 
 def _can_create_in(folder: Path) -> bool:
-    """Whether a file can be created in ``folder``: ``os.access`` says yes to root everywhere (read-only or
-    virtual filesystems included), so try it (an anonymous temporary file leaves nothing behind)."""
+    """Whether a file can be created in ``folder``: tried, since ``os.access`` says yes to root everywhere (read-only
+    or virtual filesystems included); an anonymous temporary file leaves nothing behind."""
     try:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError:

@@ -232,10 +232,11 @@ def test_a_video_path_that_is_a_directory_is_refused_before_the_episodes(tiny_ru
 
 def test_a_video_folder_that_only_looks_writable_is_refused(tiny_runs, monkeypatch, capsys):
     """As root, os.access says every folder is writable (here: /proc, where no file can be created)."""
-    from fpo_core import evaluate
+    import os
+
     from fpo_core.cli import main
 
-    monkeypatch.setattr(evaluate.os, "access", lambda *a, **k: True)
+    monkeypatch.setattr(os, "access", lambda *a, **k: True)
     assert main(["eval", str(tiny_runs["fpo"]), "--episodes", "1", "--video", "/proc/v.mp4"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "/proc is not a writable folder" in err, err
