@@ -87,7 +87,8 @@ class TrainConfig:
     reward_clip: Optional[float] = 10.0
     """Clip the normalised rewards to ±this, as CleanRL and Stable-Baselines3 do (None: off)."""
     reward_scale: float = 1.0
-    """Multiply rewards by this before GAE (the paper uses 10 on DM Control)."""
+    """Multiply rewards by this before GAE, with ``--no-reward-norm`` (the normaliser divides any scale out); the paper
+    uses 10 on DM Control without reward normalisation."""
 
     # Update
 
@@ -204,6 +205,9 @@ class TrainConfig:
             (self.vf_coef >= 0 and self.ent_coef >= 0, "--vf-coef and --ent-coef must be >= 0"),
             (self.target_kl is None or self.target_kl > 0, f"--target-kl must be > 0 (or None: off), got {self.target_kl}"),
             (self.reward_scale > 0, f"--reward-scale must be > 0, got {self.reward_scale}"),
+            (self.resume or self.reward_scale == 1 or not self.reward_norm,
+             f"--reward-scale {self.reward_scale} has no effect while --reward-norm is on (the normaliser divides the "
+             f"scale out): add --no-reward-norm to train on scaled raw rewards, or drop --reward-scale"),
             (abs(self.init_log_std) <= 10, f"--init-log-std must be in [-10, 10] (a std from 4.5e-5 to 2.2e4), "
                                            f"got {self.init_log_std}"),
             (self.eval_episodes >= 0, f"--eval-episodes must be >= 0 (0: no evaluation), got {self.eval_episodes}"),

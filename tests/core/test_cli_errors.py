@@ -35,6 +35,7 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--max-grad-norm", "0"], "--max-grad-norm must be > 0 (or None: no clipping)"),
         (["train", "--learning-rate", "inf"], "--learning-rate must be a finite number, got inf"),
         (["train", "--reward-scale", "inf"], "--reward-scale must be a finite number, got inf"),
+        (["train", "--reward-scale", "10"], "--reward-scale 10.0 has no effect while --reward-norm is on"),
         (["train", "--algo", "gaussian", "--init-log-std", "nan"], "--init-log-std must be a finite number, got nan"),
         (["train", "--algo", "gaussian", "--init-log-std", "100"], "--init-log-std must be in [-10, 10]"),
         (["train", "--algo", "dppo", "--dppo-sigma", "inf"], "--dppo-sigma must be a finite number, got inf"),
