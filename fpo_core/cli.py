@@ -105,7 +105,7 @@ class EvalArgs:
     episodes: int = 10
     """Episodes to run; prints the mean ± std of their returns."""
     num_steps: Optional[int] = None
-    """Integration steps K (default: what the policy was trained with)."""
+    """Integration steps K, 1 to 10,000 (default: what the policy was trained with)."""
     integrator: Optional[str] = None
     """euler, midpoint, heun or rk4 (default: the training integrator)."""
     noise: Literal["zero", "random"] = "zero"

@@ -35,7 +35,8 @@ GRAPH_ROLE_KEY = "graph_role"
 CONTROL_PERIOD_S = (1e-4, 3600.0)
 """The control periods a deployment can run: 10 kHz (the policy node's highest rate) to an hour."""
 MAX_NUM_STEPS = 10_000
-"""The most integration steps a deployment (the policy node, ``fpo demo``'s ROS part) accepts per action."""
+"""The most integration steps a deployment (the policy node, ``fpo demo``'s ROS part) accepts per action; ``fpo eval
+--num-steps`` and ``fpo export --fused-steps`` take no more."""
 
 
 @dataclass

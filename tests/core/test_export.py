@@ -140,3 +140,21 @@ def test_eval_through_export_matches_checkpoint(trained_run, exported, capsys):
     from_checkpoint = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["eval", str(exported), *args]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == from_checkpoint
+
+
+def test_a_step_count_no_deployment_runs_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """K = 10⁹ (a slip of the finger) would integrate, or trace the fused graph, for days: one line at once instead."""
+    import fpo_core.evaluate
+
+    ckpt = synthetic_checkpoint(tmp_path / "ckpt.pt", "fpo")
+    export_policy(ckpt, tmp_path / "p.onnx")
+    monkeypatch.setattr(fpo_core.evaluate, "run_episodes", lambda *a, **k: pytest.fail("the episodes ran"))
+    for path in (ckpt, tmp_path / "p.onnx"):
+        assert main(["eval", str(path), "--num-steps", "1000000000"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--num-steps 1,000,000,000" in err and "1..10,000" in err, err
+    monkeypatch.setattr(fpo_core.export.LoadedPolicy, "load", lambda *a, **k: pytest.fail("the checkpoint was loaded"))
+    assert main(["export", str(ckpt), "-o", str(tmp_path / "f.onnx"), "--fused-steps", "1000000000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--fused-steps 1,000,000,000" in err and "1..10,000" in err, err
+    assert not (tmp_path / "f.onnx").exists()
