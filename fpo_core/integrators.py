@@ -6,6 +6,7 @@ tensors alike) and never imports torch. Time runs from τ = 0 (noise) to τ = 1 
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Callable, TypeVar
 
 A = TypeVar("A")
@@ -51,7 +52,7 @@ def check(name: str, num_steps: int) -> None:
     """Raise ``ValueError`` naming the problem for an unknown integrator or a step count < 1."""
     if name not in STEPS:
         raise ValueError(f"unknown integrator {name!r}: choose one of {', '.join(INTEGRATORS)}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+    if isinstance(num_steps, bool) or not isinstance(num_steps, Integral) or num_steps < 1:  # numpy's ints too
         raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
 
 
@@ -66,6 +67,7 @@ def integrate(v: Field, x0: A, num_steps: int, method: str = "euler") -> A:
     """Integrate ``dx/dτ = v(x, τ)`` from τ = 0 to 1 in ``num_steps`` equal steps."""
     check(method, num_steps)
     step = STEPS[method]
+    num_steps = int(num_steps)  # Python floats for τ and dt whatever integer type came in (a numpy one would not be)
     dt = 1.0 / num_steps
     x = x0
     for k in range(num_steps):

@@ -109,3 +109,11 @@ def test_bad_files(exported, tmp_path):
 def test_bad_inputs_at_act(exported, obs, kwargs, match):
     with pytest.raises(InvalidInputError, match=match):
         FlowPolicy.load(exported).act(obs, **kwargs)
+
+
+def test_a_numpy_integer_step_count_is_a_step_count(exported):
+    """K read from a numpy array or config (np.int64) is an integer: it acts like the same Python int."""
+    p = FlowPolicy.load(exported)
+    obs = np.random.default_rng(1).normal(size=SPEC.obs_dim)
+    for k in (3, 5):  # the fused graph and the step-wise loop
+        np.testing.assert_array_equal(p.act(obs, np.int64(k), "heun"), p.act(obs, k, "heun"))
