@@ -49,9 +49,12 @@ def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu")
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if "weights_only" in first:  # torch's advice to unpickle arbitrary objects is not ours to give
             first = "it holds objects an fpo checkpoint never does"
-        raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated, corrupt or another format?): {first}") from None
+        raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated, corrupt or another format?): {first}; "
+                              f"pass a run directory or a .pt checkpoint written by `fpo train` (copy it again if it was cut "
+                              f"short)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint")
+        raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint; pass a run directory or a .pt checkpoint "
+                              f"written by `fpo train`")
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {data.get('version')}; this fpo reads version {VERSION}")
     return data

@@ -270,3 +270,15 @@ def test_a_video_needing_a_missing_render_dependency_names_the_extra(tmp_path, m
     monkeypatch.setattr(PendulumEnv, "render", no_pygame)
     with pytest.raises(UsageError, match=r'pip install "gymnasium\[classic_control\]"'):
         run_episodes("Pendulum-v1", lambda obs: np.zeros(1), 1, 0, tmp_path / "v.mp4")
+
+
+@pytest.mark.parametrize("command", ["eval", "export"])
+def test_a_file_that_is_no_checkpoint_names_what_to_pass(tmp_path, capsys, command):
+    """torch's own first line ("101", "pop from empty list") says nothing a user can act on: the message says what works."""
+    from fpo_core.cli import main
+
+    (tmp_path / "notes.txt").write_text("hello\n")
+    assert main([command, str(tmp_path / "notes.txt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a readable fpo checkpoint" in err, err
+    assert "pass a run directory or a .pt checkpoint written by `fpo train`" in err, err
