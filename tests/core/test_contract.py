@@ -60,3 +60,14 @@ def test_fused_fields_go_together():
         make_contract(fused_steps=5)
     with pytest.raises(PolicyFileError, match="flow policy"):
         make_contract(kind="gaussian", fused_steps=5, fused_integrator="euler", fused_file="x.onnx")
+
+
+def test_every_field_is_documented_for_deployments_without_fpo():
+    """docs/ROS.md, "The exported model", names every metadata key a deployment in another language reads."""
+    import dataclasses
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "ROS.md").read_text()
+    section = doc.split("## The exported model", 1)[-1].split("\n## ", 1)[0]
+    missing = [f.name for f in dataclasses.fields(PolicyContract) if f"`{f.name}`" not in section]
+    assert "## The exported model" in doc and not missing, missing
