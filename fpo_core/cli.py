@@ -160,7 +160,8 @@ def export(argv: list[str]) -> int:
 
     c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
     fused = f" + {c.fused_file} ({c.fused_steps} {c.fused_integrator} steps)" if c.fused_file else ""
-    print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id}, obs {c.obs_dim} → act {c.act_dim}")
+    print(f"wrote {args.output}{fused}: {c.algorithm} {c.kind} policy for {c.env_id} after "
+          f"{c.training_steps:,} env steps, obs {c.obs_dim} → act {c.act_dim}")
     return 0
 
 

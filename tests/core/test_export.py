@@ -128,7 +128,8 @@ def test_cli_export_and_missing_checkpoint(tmp_path, capsys):
     ckpt = synthetic_checkpoint(tmp_path / "ckpt.pt", "fpo")
     assert main(["export", str(ckpt), "-o", str(tmp_path / "c.onnx"), "--fused-steps", "4", "--fused-integrator", "midpoint"]) == 0
     assert (tmp_path / "c.onnx").exists() and (tmp_path / "c.fused.onnx").exists()
-    capsys.readouterr()
+    steps = FlowPolicy.load(tmp_path / "c.onnx").contract.training_steps  # a run still training exports its latest save
+    assert f"after {steps:,} env steps" in capsys.readouterr().out
     assert main(["export", str(tmp_path / "missing"), "-o", str(tmp_path / "m.onnx")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "does not exist" in err and not (tmp_path / "m.onnx").exists()
