@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Callable, Optional
 
@@ -18,6 +19,8 @@ from fpo_core.signals import STOP_SIGNALS, stop_requests
 
 RELIABILITIES = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 EXIT_ERROR = 1
+RENAMED = {"qos_reliability": "observation_reliability and action_reliability"}
+"""Parameters that no longer exist, and what replaced them (named when an override still uses them)."""
 
 
 class StartupError(FpoError):
@@ -84,6 +87,27 @@ def declare_qos(node: Node) -> dict[str, QoSProfile]:
         profiles[topic] = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITIES[reliability],
                                      durability=DurabilityPolicy.VOLATILE)
     return profiles
+
+
+def check_overrides(node: Node) -> None:
+    """Raise ``StartupError`` if a parameter override (``-p``, a ``--params-file`` entry under ``/**`` or the node's
+    name, launch's ``parameters``) names a parameter the node does not declare: rclpy would silently ignore it, and a
+    misspelt or renamed parameter would leave its default in force. rclpy's own parameters (``use_sim_time``, ...) are
+    declared by rclpy and so allowed. Call it after the node's last ``declare_parameter``, before it publishes.
+    ``_parameter_overrides`` is private, but present in Humble, Jazzy and Kilted."""
+    declared = set(node.list_parameters([], 0).names)
+    unknown = sorted(name for name in getattr(node, "_parameter_overrides", {}) if name not in declared)
+    if not unknown:
+        return
+
+    def hint(name: str) -> str:
+        if name in RENAMED:
+            return f"{name} (renamed: use {RENAMED[name]})"
+        close = difflib.get_close_matches(name, declared, n=1)
+        return f"{name} (did you mean {close[0]}?)" if close else name
+
+    raise StartupError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(hint(n) for n in unknown)}; "
+                       f"{node.get_name()} takes: {', '.join(sorted(declared))}")
 
 
 def make_executor() -> Executor:

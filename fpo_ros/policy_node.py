@@ -24,7 +24,8 @@ from fpo_core.contract import CONTROL_PERIOD_S, MAX_NUM_STEPS, NOISES
 from fpo_core.errors import InvalidInputError
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_number, declare_qos, number
+from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides, choice_descriptor, declare_number,
+                            declare_qos, number)
 from fpo_ros.common import main as run_main
 
 NAME = "fpo_policy"
@@ -80,6 +81,7 @@ class PolicyNode(FpoNode):
             "on shutdown: zero (actions clipped into the box), hold (the last action) or nothing", ON_TIMEOUT,
             read_only=True)).value
         qos = declare_qos(self)
+        check_overrides(self)  # after the last declaration
         for name, value, choices in (("integrator", self.integrator, INTEGRATORS), ("noise", self.noise, NOISES),
                                      ("on_timeout", self.on_timeout, ON_TIMEOUT)):
             check_choice(name, value, choices)

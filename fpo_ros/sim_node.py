@@ -26,7 +26,8 @@ from std_msgs.msg import Float64MultiArray
 
 from fpo_core.envs import EnvSpec, make_env
 from fpo_core.runtime import FlowPolicy
-from fpo_ros.common import FpoNode, StartupError, check_choice, choice_descriptor, declare_number, declare_qos, main as run_main
+from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides, choice_descriptor, declare_number,
+                            declare_qos, main as run_main)
 
 NAME = "fpo_sim"
 MODES = ("realtime", "lockstep")
@@ -59,6 +60,7 @@ class SimNode(FpoNode):
             description="Stop after this many episodes; 0 runs forever", read_only=True,
             integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1, step=1)])).value
         qos = declare_qos(self)
+        check_overrides(self)  # after the last declaration
         check_choice("mode", self.mode, MODES)
         if not env_id:
             if not model_path:

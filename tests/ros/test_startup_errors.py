@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
 
-from tests.ros.procs import ROS_MISSING, STARTUP_S
+from tests.ros.procs import ROS_MISSING, STARTUP_S, Proc
 
 pytest.importorskip("rclpy", reason=ROS_MISSING)
 
@@ -42,6 +45,70 @@ def test_sim_node_unknown_env_exits_non_zero(start_node):
     node = start_node("sim_node", env_id="NoSuchEnv-v0")
     assert node.wait(STARTUP_S) != 0, node.output()
     assert "unknown environment id" in node.output() and "Traceback" not in node.output(), node.output()
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"qos_reliability": "best_effort"}, "unknown parameter qos_reliability (renamed: use observation_reliability and "
+                                         "action_reliability)"),
+    ({"num_step": 2}, "unknown parameter num_step (did you mean num_steps?)"),
+])
+def test_policy_node_unknown_parameter_exits_non_zero(policy_file, start_node, params, expected):
+    """rclpy ignores an override of an undeclared parameter: a typo or a renamed parameter would leave the default
+    (e.g. a reliable observation subscription that never hears a best_effort sensor) without a word."""
+    node = start_node("policy_node", model_path=policy_file, **params)
+    assert node.wait(STARTUP_S) != 0, node.output()
+    out = node.output()
+    assert expected in out and "cannot start" in out and "Traceback" not in out, out
+
+
+def test_sim_node_unknown_parameter_exits_non_zero(start_node):
+    node = start_node("sim_node", env_id="InvertedPendulum-v5", episodez=2)
+    assert node.wait(STARTUP_S) != 0, node.output()
+    assert "unknown parameter episodez (did you mean episodes?)" in node.output(), node.output()
+
+
+PARAMS_FILE = """\
+/**:
+  ros__parameters:
+    use_sim_time: false
+{key}:
+  ros__parameters:
+    model_path: {model}
+    num_steps: 3
+    {extra}
+other_node:
+  ros__parameters:
+    update_rate: 100
+"""
+
+
+@pytest.mark.parametrize("key, namespace", [("fpo_policy", "/"), ("/robot1/fpo_policy", "/robot1"), ("/**", "/robot1")])
+def test_params_file_unknown_entry_exits_non_zero_and_known_ones_start(policy_file, ros_env, tmp_path, key, namespace):
+    """A --params-file entry for this node (by name, by namespaced name or under /**) that it does not declare refuses
+    the start; rclpy's use_sim_time and another node's entries are fine."""
+    def run(extra: str, name: str) -> Proc:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(PARAMS_FILE.format(key=key, model=policy_file, extra=extra))
+        return Proc([sys.executable, "-m", "fpo_ros.policy_node", "--ros-args", "-r", f"__ns:={namespace}", "--params-file",
+                     str(path)], ros_env, tmp_path / f"{name}.log")
+
+    bad = run("qos_reliability: best_effort", "bad")
+    try:
+        assert bad.wait(STARTUP_S) != 0, bad.output()
+        assert "unknown parameter qos_reliability" in bad.output(), bad.output()
+    finally:
+        bad.stop()
+    good = run("on_timeout: hold", "good")
+    try:
+        end = time.monotonic() + STARTUP_S
+        while "loaded" not in good.output():
+            assert good.popen.poll() is None, f"a valid params file was refused:\n{good.output()}"
+            assert time.monotonic() < end, f"no start line:\n{good.output()}"
+            time.sleep(0.1)
+        assert "K=3" in good.output(), good.output()
+    finally:
+        good.stop()
+    assert good.popen.returncode == 0, good.output()
 
 
 def _write(path, data: bytes):
