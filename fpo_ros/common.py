@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import traceback
 from typing import Callable, Optional
 
 import rclpy
@@ -120,7 +121,8 @@ def make_executor() -> Executor:
 
 
 def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] = None) -> int:
-    """Create the node and spin it until SIGINT, SIGTERM or ``node.finished``; 1 with a fatal log line if it cannot start.
+    """Create the node and spin it until SIGINT, SIGTERM or ``node.finished``; 1 with a fatal log line if it cannot start,
+    or if a callback raises (after ``before_exit``, so a crash still sends the last, safe command).
 
     The signals are handled here, not by rclpy (which would shut ROS down first), so that ``before_exit`` can still
     publish.
@@ -141,6 +143,13 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
                     executor.spin_once(timeout_sec=0.1)
                 if rclpy.ok():
                     node.before_exit()
+            except ExternalShutdownException:
+                raise
+            except Exception:  # a bug or a failing inference in a callback: the last, safe command still goes out
+                log.fatal(f"stopping on an unexpected error:\n{traceback.format_exc()}")
+                if rclpy.ok():
+                    node.before_exit()
+                return EXIT_ERROR
             finally:
                 executor.shutdown()
                 node.destroy_node()

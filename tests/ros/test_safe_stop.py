@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import signal
+import sys
 
 import numpy as np
 import onnx
 import pytest
 from onnx import numpy_helper
 
-from tests.ros.procs import ROS_MISSING, STARTUP_S
+from tests.ros.procs import ROS_MISSING, STARTUP_S, Proc
 
 pytest.importorskip("rclpy", reason=ROS_MISSING)
 
@@ -51,6 +52,39 @@ def test_hold_leaves_the_last_command_on_shutdown(policy_file, start_node, ros):
     assert node.wait(WAIT_S) == 0, node.output()
     ros.spin_for(0.5)
     assert len(actions) == n, "hold means the last command stays: nothing more may be published on shutdown"
+
+
+FAILING_ACT = """
+import fpo_core.runtime as runtime
+act, calls = runtime.FlowPolicy.act, [0]
+def failing_act(self, *args, **kwargs):  # inference that breaks after a few actions (an ONNX Runtime error, a bug)
+    calls[0] += 1
+    if calls[0] > 5:
+        raise RuntimeError("injected inference failure")
+    return act(self, *args, **kwargs)
+runtime.FlowPolicy.act = failing_act
+from fpo_ros.policy_node import main
+raise SystemExit(main())
+"""
+
+
+def test_an_unexpected_error_publishes_the_zero_action_and_exits_non_zero(policy_file, ros_env, ros, tmp_path):
+    """A callback that raises ends the node; with on_timeout zero the zero action still goes out, else a forward command
+    controller would keep applying the last command of a dead node."""
+    obs = np.full(FlowPolicy.load(policy_file).contract.obs_dim, 0.1)
+    node = Proc([sys.executable, "-c", FAILING_ACT, "--ros-args", "-p", f"model_path:={policy_file}", "-p", "noise:=zero",
+                 "-p", "observation_timeout_s:=0.0"], ros_env, tmp_path / "failing.log")
+    try:
+        actions = ros.collect(Float64MultiArray, "action")
+        pub = ros.publisher("observation")
+        ros.wait_for(lambda: node.popen.poll() is not None, STARTUP_S, "the node to stop on the injected failure",
+                     every=lambda: pub.publish(Float64MultiArray(data=obs.tolist())))
+        assert node.popen.returncode == 1, node.output()
+        assert "injected inference failure" in node.output(), node.output()
+        ros.wait_for(lambda: len(actions) > 5 and not np.any(actions[-1].data), WAIT_S,
+                     lambda: f"the zero action after the policy's {len(actions)} actions (last {list(actions[-1].data)})")
+    finally:
+        node.stop()
 
 
 def _nan_model(policy_file, tmp_path):
