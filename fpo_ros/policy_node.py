@@ -69,6 +69,11 @@ class PolicyNode(FpoNode):
                                f"{1.0 / CONTROL_PERIOD_S[1]:.3g} Hz (one action an hour), got {rate!r}")
         self.timeout_s = declare_number(self, "observation_timeout_s", 0.5, "Observations older than this are stale and "
                                         "on_timeout applies; 0 disables the watchdog", 0.0, 3600.0)
+        if rate == 0.0 and 0.0 < self.timeout_s < c.control_period_s:  # each observation answered at the trained rate
+            raise StartupError(f"parameter observation_timeout_s must be 0 (off) or at least the model's control period "
+                               f"{c.control_period_s:g} s, got {self.timeout_s:g}: observations at that rate would turn "
+                               f"stale between every two and the on_timeout action would go out between the policy's "
+                               f"(twice the period or more rides out one late observation)")
         self.max_action_delta = declare_number(
             self, "max_action_delta", 0.0, "Largest change of any action component from one published action to the "
             "next (0: no limit); with on_timeout zero the first action ramps in from the zero action; changeable while "

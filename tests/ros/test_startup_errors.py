@@ -33,6 +33,8 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     ({"control_rate_hz": -1}, "control_rate_hz must be a number in [0, 10000]"),
     ({"control_rate_hz": 1e-12}, "control_rate_hz must be 0 (act on every observation) or at least"),
     ({"observation_timeout_s": "soon"}, "observation_timeout_s must be a number in [0, 3600]"),
+    # below InvertedPendulum's 0.04 s control period: the zero action would go out between every two of the policy's
+    ({"observation_timeout_s": 0.02}, "observation_timeout_s must be 0 (off) or at least the model's control period 0.04 s"),
     ({"max_action_delta": -0.5}, "max_action_delta must be a number >= 0"),
 ])
 def test_policy_node_bad_parameter_exits_non_zero(policy_file, start_node, params, expected):
