@@ -113,6 +113,30 @@ def test_params_file_unknown_entry_exits_non_zero_and_known_ones_start(policy_fi
     assert good.popen.returncode == 0, good.output()
 
 
+@pytest.mark.parametrize("sim_mode", ["realtime", "lockstep"])
+def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env, tmp_path, sim_mode):
+    """policy.launch.py's parameters, written under /** as launch_ros writes them: since an unknown one refuses the
+    start, a launch argument the node does not declare would break the launch."""
+    import yaml
+
+    from fpo_ros.launch_config import describe
+
+    for d in describe({"model_path": str(policy_file), "use_sim": "true", "sim_mode": sim_mode, "num_steps": "3",
+                       "integrator": "rk4", "noise": "zero"}):
+        path = tmp_path / f"{d.name}_{sim_mode}.yaml"
+        path.write_text(yaml.safe_dump({"/**": {"ros__parameters": d.parameters}}))
+        node = Proc([sys.executable, "-m", f"fpo_ros.{d.executable}", "--ros-args", "-r", f"__node:={d.name}",
+                     "--params-file", str(path)], ros_env, tmp_path / f"{d.name}_{sim_mode}.log")
+        try:
+            end = time.monotonic() + STARTUP_S
+            while node.popen.poll() is None and "[INFO]" not in node.output() and time.monotonic() < end:
+                time.sleep(0.1)
+            assert node.popen.poll() is None and "[INFO]" in node.output(), node.output()
+        finally:
+            node.stop()
+        assert node.popen.returncode == 0, node.output()
+
+
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
