@@ -35,7 +35,8 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("noise", "", "zero or random; empty: zero (deterministic, the deployment default)"),
     Argument("seed", "0", "Seed of random noise (policy) and of episode resets (sim)"),
     Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
-    Argument("observation_timeout_s", "0.5", "Watchdog: observations older than this are stale; 0 disables it"),
+    Argument("observation_timeout_s", "", "Watchdog: observations older than this are stale; 0 disables it; empty: "
+             "0.5 s, or two of the model's control periods when longer"),
     Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),
@@ -118,12 +119,13 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "model_path": model_path,
         "seed": _number(v, "seed", 0, int),
         "control_rate_hz": _number(v, "control_rate_hz", 0.0),
-        "observation_timeout_s": _number(v, "observation_timeout_s", 0.0),
         "on_timeout": v["on_timeout"].strip(),
         "max_action_delta": _number(v, "max_action_delta", 0.0),
         "active": BOOLS[_choice(v, "active", tuple(BOOLS))],
         **shared,
     }
+    if v["observation_timeout_s"].strip():
+        policy["observation_timeout_s"] = _number(v, "observation_timeout_s", 0.0)
     if v["num_steps"].strip():
         policy["num_steps"] = _number(v, "num_steps", 1, int)
     if v["integrator"].strip():

@@ -32,6 +32,8 @@ NAME = "fpo_policy"
 ON_TIMEOUT = ("zero", "hold", "nothing")
 LIVE = ("num_steps", "integrator", "noise", "seed", "max_action_delta", "active")
 """Parameters that may change while the node runs (applied to the next action)."""
+DEFAULT_TIMEOUT_S = 0.5
+"""The watchdog's timeout unless two control periods are longer (a slower policy's observations are not late)."""
 LATENCY_WINDOW = 1000
 WARN_EVERY_S = 1.0
 EXIT_ACK_S = 0.5
@@ -67,8 +69,10 @@ class PolicyNode(FpoNode):
         if 0.0 < rate < 1.0 / CONTROL_PERIOD_S[1]:  # a timer period past an hour (1e-12 Hz overflowed rclpy's timer)
             raise StartupError(f"parameter control_rate_hz must be 0 (act on every observation) or at least "
                                f"{1.0 / CONTROL_PERIOD_S[1]:.3g} Hz (one action an hour), got {rate!r}")
-        self.timeout_s = declare_number(self, "observation_timeout_s", 0.5, "Observations older than this are stale and "
-                                        "on_timeout applies; 0 disables the watchdog", 0.0, 3600.0)
+        default_timeout = min(max(DEFAULT_TIMEOUT_S, 2.0 * c.control_period_s), CONTROL_PERIOD_S[1])
+        self.timeout_s = declare_number(self, "observation_timeout_s", default_timeout, "Observations older than this are "
+                                        f"stale and on_timeout applies (default {DEFAULT_TIMEOUT_S:g} s, or two of the "
+                                        "model's control periods when longer); 0 disables the watchdog", 0.0, 3600.0)
         if rate == 0.0 and 0.0 < self.timeout_s < c.control_period_s:  # each observation answered at the trained rate
             raise StartupError(f"parameter observation_timeout_s must be 0 (off) or at least the model's control period "
                                f"{c.control_period_s:g} s, got {self.timeout_s:g}: observations at that rate would turn "

@@ -10,7 +10,7 @@ from fpo_ros.launch_config import ARGUMENTS, describe
 def test_defaults_start_the_policy_node_only():
     (policy,) = describe({"model_path": "/m/policy.onnx"})
     assert (policy.package, policy.executable, policy.name, policy.namespace) == ("fpo_ros", "policy_node", "fpo_policy", "")
-    assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0, "observation_timeout_s": 0.5,
+    assert policy.parameters == {"model_path": "/m/policy.onnx", "seed": 0, "control_rate_hz": 0.0,
                                  "on_timeout": "zero", "max_action_delta": 0.0, "active": True,
                                  "observation_reliability": "reliable", "action_reliability": "reliable", "qos_depth": 1,
                                  "use_sim_time": False}
@@ -19,13 +19,13 @@ def test_defaults_start_the_policy_node_only():
 
 def test_values_are_typed_and_model_defaults_are_left_to_the_model():
     (policy,) = describe({"model_path": "m.onnx", "num_steps": "4", "integrator": "rk4", "noise": "zero",
-                          "control_rate_hz": "500", "action_topic": "/arm_controller/commands", "namespace": "robot1"})
+                          "control_rate_hz": "500", "observation_timeout_s": "0.25", "action_topic": "/arm_controller/commands", "namespace": "robot1"})
     p = policy.parameters
     assert (p["num_steps"], p["integrator"], p["noise"], p["control_rate_hz"]) == (4, "rk4", "zero", 500.0)
-    assert isinstance(p["control_rate_hz"], float) and isinstance(p["num_steps"], int)
+    assert isinstance(p["control_rate_hz"], float) and isinstance(p["num_steps"], int) and p["observation_timeout_s"] == 0.25
     assert ("action", "/arm_controller/commands") in policy.remappings and policy.namespace == "robot1"
     (plain,) = describe({"model_path": "m.onnx"})
-    assert not {"num_steps", "integrator", "noise"} & set(plain.parameters)
+    assert not {"num_steps", "integrator", "noise", "observation_timeout_s"} & set(plain.parameters)
 
 
 def test_each_topic_has_its_own_reliability():

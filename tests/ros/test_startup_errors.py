@@ -122,7 +122,7 @@ def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env
     from fpo_ros.launch_config import describe
 
     for d in describe({"model_path": str(policy_file), "use_sim": "true", "sim_mode": sim_mode, "num_steps": "3",
-                       "integrator": "rk4", "noise": "zero"}):
+                       "integrator": "rk4", "noise": "zero", "observation_timeout_s": "1"}):
         path = tmp_path / f"{d.name}_{sim_mode}.yaml"
         path.write_text(yaml.safe_dump({"/**": {"ros__parameters": d.parameters}}))
         node = Proc([sys.executable, "-m", f"fpo_ros.{d.executable}", "--ros-args", "-r", f"__node:={d.name}",
@@ -135,6 +135,28 @@ def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env
         finally:
             node.stop()
         assert node.popen.returncode == 0, node.output()
+
+
+def test_the_default_watchdog_timeout_waits_two_control_periods_of_a_slow_policy(policy_file, start_node, tmp_path):
+    """A policy trained at 1 Hz: the default 0.5 s timeout would be below its control period (refused when given): by
+    default the watchdog waits two periods, and an explicit 0.5 s is still refused."""
+    import json
+
+    import onnx
+
+    model = onnx.load(policy_file)
+    for prop in model.metadata_props:
+        if prop.key == "control_period_s":
+            prop.value = json.dumps(1.0)
+    slow = tmp_path / "slow.onnx"
+    onnx.save(model, slow)
+    node = start_node("policy_node", model_path=slow)
+    end = time.monotonic() + STARTUP_S
+    while node.popen.poll() is None and "loaded" not in node.output() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert "watchdog after 2 s without observations" in node.output(), node.output()
+    refused = start_node("policy_node", model_path=slow, observation_timeout_s=0.5)
+    assert refused.wait(STARTUP_S) != 0 and "at least the model's control period 1 s" in refused.output(), refused.output()
 
 
 def _write(path, data: bytes):
