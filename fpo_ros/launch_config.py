@@ -55,7 +55,8 @@ ARGUMENTS: tuple[Argument, ...] = (
              ("realtime", "lockstep")),
     Argument("env_id", "", "sim_node env id; empty: the env recorded in the model"),
     Argument("episodes", "0", "sim_node stops after this many episodes, and the launch with it; 0: never"),
-    Argument("real_time_factor", "1.0", "sim_node realtime mode: simulated seconds per wall-clock second"),
+    Argument("real_time_factor", "1.0", "sim_node realtime mode: simulated seconds per wall-clock second (below 1 the "
+             "policy's watchdog is off unless observation_timeout_s is given)"),
 )
 
 
@@ -148,13 +149,18 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
                 raise ValueError("sim_mode lockstep steps once per action, but control_rate_hz > 0 acts on a timer, more "
                                  "than once per observation: leave control_rate_hz at 0 or use sim_mode realtime")
             policy["observation_timeout_s"] = 0.0  # a lockstep sim waits for actions: a watchdog action would step it
+        rtf = _number(v, "real_time_factor", 0.01)
+        if mode == "realtime" and rtf < 1.0 and "observation_timeout_s" not in policy:
+            # slow motion: observations come 1/rtf control periods apart in wall time, and the watchdog's zero actions
+            # would replace the policy's before each physics step
+            policy["observation_timeout_s"] = 0.0
         sim: dict[str, ParamValue] = {
             "model_path": model_path,
             "env_id": v["env_id"].strip(),
             "mode": mode,
             "seed": policy["seed"],
             "episodes": _number(v, "episodes", 0, int),
-            "real_time_factor": _number(v, "real_time_factor", 0.01),
+            "real_time_factor": rtf,
             **shared,
         }
         nodes.append(NodeDescription("sim_node", "fpo_sim", namespace, sim, list(remap), ends_launch=sim["episodes"] > 0))

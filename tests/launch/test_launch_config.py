@@ -52,6 +52,19 @@ def test_use_sim_wires_the_sim_to_the_same_topics():
     assert realtime_sim.parameters["mode"] == "realtime" and not realtime_sim.ends_launch, "episodes 0 runs forever"
 
 
+def test_a_slow_motion_sim_turns_the_default_watchdog_off():
+    """At real_time_factor 0.05 a 0.04 s step comes every 0.8 s: the default 0.5 s watchdog would publish zeros that
+    replace each action before the next physics step. A timeout given explicitly is kept."""
+    slow = {"model_path": "m.onnx", "use_sim": "true", "real_time_factor": "0.05"}
+    policy, sim = describe(slow)
+    assert policy.parameters["observation_timeout_s"] == 0.0 and sim.parameters["real_time_factor"] == 0.05
+    policy, _ = describe({**slow, "observation_timeout_s": "2"})
+    assert policy.parameters["observation_timeout_s"] == 2.0
+    for rtf in ("1", "4"):
+        policy, _ = describe({"model_path": "m.onnx", "use_sim": "true", "real_time_factor": rtf})
+        assert "observation_timeout_s" not in policy.parameters, "at or above real time the node's default applies"
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({}, "model_path is required"),
     ({"model_path": "m.onnx", "num_steps": "0"}, "num_steps must be >= 1"),
