@@ -24,15 +24,25 @@ ARGS = ["--total-steps", "8192", "--num-envs", "4", "--num-steps", "64", "--num-
 
 def test_sigkill_then_resume_finishes_the_budget(tmp_path):
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--run-dir", str(run)]
+    # a checkpoint every 4 updates (the last value wins): the kill falls 1-2 updates after one, so metrics.csv holds
+    # rows past the checkpoint that the resume must drop
+    cmd = [sys.executable, "-m", "fpo_core.cli", "train", *ARGS, "--checkpoint-every", "4", "--run-dir", str(run)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ckpt = run / "checkpoints" / "latest.pt"
-    wait_while_running(proc, lambda: ckpt.exists() and load_checkpoint(run)["iteration"] >= 4)
+
+    def past_a_checkpoint() -> bool:
+        if not ckpt.exists():
+            return False
+        saved = load_checkpoint(run)["iteration"]
+        return saved >= 4 and 1 <= logged_updates(run) - saved <= 2
+
+    wait_while_running(proc, past_a_checkpoint)
     assert proc.poll() is None, f"training ended before it could be killed: {proc.stderr.read().decode()}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    killed_at = load_checkpoint(run)["global_step"]
-    assert 0 < killed_at < 8192
+    killed = load_checkpoint(run)
+    assert 0 < killed["global_step"] < 8192
+    assert logged_updates(run) > killed["iteration"], "the kill came at a checkpoint: nothing logged after it to drop"
 
     resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
