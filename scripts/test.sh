@@ -7,4 +7,5 @@ export MUJOCO_GL="${MUJOCO_GL:-egl}"
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST  # DDS stays on this machine (Iron and later)
 if [ "${ROS_DISTRO:-}" = humble ]; then export ROS_LOCALHOST_ONLY=1; fi  # Humble predates the variable above
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-77}"
+export FPO_REQUIRE_ROS="${FPO_REQUIRE_ROS:-1}"  # setup.sh installed rclpy: a ROS test must run, not skip (tests/conftest.py)
 exec "${FPO_VENV:-.venv}/bin/python" -m pytest "$@"

@@ -14,6 +14,15 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.update(loopback_env())
 os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))
 
+# The ROS tests skip where rclpy is missing (a machine without ROS 2). scripts/test.sh (CI) installs it and sets
+# FPO_REQUIRE_ROS=1: there a missing or broken rclpy fails the run instead of skipping every ROS test in silence.
+if os.environ.get("FPO_REQUIRE_ROS") == "1":
+    try:
+        import rclpy  # noqa: F401
+    except ImportError as e:
+        raise pytest.UsageError(f"FPO_REQUIRE_ROS=1 but rclpy does not import ({e}): the ROS tests would all skip; run "
+                                f"scripts/setup.sh, or set FPO_REQUIRE_ROS=0 on a machine without ROS 2") from None
+
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> Path:
