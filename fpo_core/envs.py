@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import traceback
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -92,6 +93,11 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
         raise UsageError(f"unknown environment id {env_id!r} ({e}){hint}") from None
     except ImportError as e:
         raise UsageError(f"environment {env_id!r} needs a package that is not installed: {e}") from None
+    except Exception as e:  # the environment's own code (a user's module or constructor) failed: say where
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        raise UsageError(f"environment {env_id!r} could not be made: {type(e).__name__}: {e} (at {where.filename}:"
+                         f"{where.lineno}); `python -c \"import gymnasium; gymnasium.make('{env_id}')\"` shows the whole "
+                         f"traceback") from None
 
 
 def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:

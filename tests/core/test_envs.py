@@ -1,10 +1,28 @@
-"""What fpo_core.envs reads from an environment: the names of the joints its actions drive."""
+"""fpo_core.envs: the joints an environment's actions drive, and users' own environments by `module:id`."""
 
 from types import SimpleNamespace
 
 import mujoco
+import pytest
 
+from fpo_core.cli import main
 from fpo_core.envs import joint_names
+
+USER_ENVS = """
+import gymnasium as gym
+from gymnasium.envs.classic_control.pendulum import PendulumEnv
+
+
+class Broken(PendulumEnv):
+    def __init__(self, **kwargs):
+        raise ValueError("the robot description is missing")
+
+
+gym.register("UserPendulum-v0", entry_point=PendulumEnv, max_episode_steps=20)
+gym.register("UserBroken-v0", entry_point=Broken)
+"""
+TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-minibatches", "1", "--no-progress",
+        "--eval-episodes", "0", "--no-tensorboard"]
 
 MODEL = """
 <mujoco><worldbody><body><joint name="hinge_a"/><geom size=".1"/><site name="s"/>
@@ -21,8 +39,6 @@ def test_joint_names_only_name_joints_an_actuator_drives():
 
 def test_the_sim_publishes_the_joints_it_finds():
     """A tendon actuator's ``joint_<i>`` is no joint: the other joints' states are still published."""
-    import pytest
-
     pytest.importorskip("rclpy", reason="fpo_ros.sim_node needs rclpy")
     from fpo_ros.sim_node import joint_addresses, joint_readings
 
@@ -33,3 +49,21 @@ def test_the_sim_publishes_the_joints_it_finds():
     joints = joint_addresses(model, joint_names(SimpleNamespace(model=model), 3))
     assert [name for name, _, _ in joints] == ["hinge_b"]
     assert joint_readings(data, joints)[2] == [0.5]
+
+
+def test_a_users_own_environment_by_module_and_id(tmp_path, monkeypatch, capsys):
+    """README: `--env-id my_module:MyTask-v0` imports the module that registers the task; the id is recorded, so
+    export and eval of the exported model find the task the same way. A task whose own code fails is named with where
+    it failed, in one line."""
+    (tmp_path / "fpo_user_envs.py").write_text(USER_ENVS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run, onnx = tmp_path / "run", tmp_path / "user.onnx"
+    assert main(["train", "--env-id", "fpo_user_envs:UserPendulum-v0", *TINY, "--run-dir", str(run)]) == 0
+    assert main(["export", str(run), "-o", str(onnx)]) == 0
+    assert "policy for fpo_user_envs:UserPendulum-v0" in capsys.readouterr().out
+    assert main(["eval", str(onnx), "--episodes", "1"]) == 0
+    assert "return over 1 episodes" in capsys.readouterr().out
+    assert main(["train", "--env-id", "fpo_user_envs:UserBroken-v0", *TINY, "--run-dir", str(tmp_path / "broken")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ValueError: the robot description is missing" in err, err
+    assert f"{tmp_path / 'fpo_user_envs.py'}:8" in err, err
