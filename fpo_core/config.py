@@ -206,8 +206,9 @@ class TrainConfig:
             (self.target_kl is None or self.target_kl > 0, f"--target-kl must be > 0 (or None: off), got {self.target_kl}"),
             (self.reward_scale > 0, f"--reward-scale must be > 0, got {self.reward_scale}"),
             (self.resume or self.reward_scale == 1 or not self.reward_norm,
-             f"--reward-scale {self.reward_scale} has no effect while --reward-norm is on (the normaliser divides the "
-             f"scale out): add --no-reward-norm to train on scaled raw rewards, or drop --reward-scale"),
+             f"--reward-scale {self.reward_scale} (from the command line or its --config file) has no effect while "
+             f"--reward-norm is on (the normaliser divides the scale out): add --no-reward-norm (reward_norm: false) to "
+             f"train on scaled raw rewards, or drop it (reward_scale: 1.0)"),
             (abs(self.init_log_std) <= 10, f"--init-log-std must be in [-10, 10] (a std from 4.5e-5 to 2.2e4), "
                                            f"got {self.init_log_std}"),
             (self.eval_episodes >= 0, f"--eval-episodes must be >= 0 (0: no evaluation), got {self.eval_episodes}"),

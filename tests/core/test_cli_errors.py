@@ -35,7 +35,7 @@ TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-mi
         (["train", "--max-grad-norm", "0"], "--max-grad-norm must be > 0 (or None: no clipping)"),
         (["train", "--learning-rate", "inf"], "--learning-rate must be a finite number, got inf"),
         (["train", "--reward-scale", "inf"], "--reward-scale must be a finite number, got inf"),
-        (["train", "--reward-scale", "10"], "--reward-scale 10.0 has no effect while --reward-norm is on"),
+        (["train", "--reward-scale", "10"], "--reward-scale 10.0 (from the command line or its --config file) has no effect while --reward-norm is on"),
         (["train", "--algo", "gaussian", "--init-log-std", "nan"], "--init-log-std must be a finite number, got nan"),
         (["train", "--algo", "gaussian", "--init-log-std", "100"], "--init-log-std must be in [-10, 10]"),
         (["train", "--algo", "dppo", "--dppo-sigma", "inf"], "--dppo-sigma must be a finite number, got inf"),
@@ -282,3 +282,18 @@ def test_a_file_that_is_no_checkpoint_names_what_to_pass(tmp_path, capsys, comma
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not a readable fpo checkpoint" in err, err
     assert "pass a run directory or a .pt checkpoint written by `fpo train`" in err, err
+
+
+def test_a_reward_scale_from_a_config_file_names_the_file_and_its_keys(tmp_path):
+    """An earlier run's config.yaml may hold reward_scale 10 with reward_norm on (it trained as with 1): `--config` of it
+    is refused like a flag, and the message says it may come from the file and which keys to change there."""
+    from fpo_core.cli import train_config
+    from fpo_core.errors import UsageError
+
+    old = tmp_path / "config.yaml"
+    old.write_text("env_id: InvertedPendulum-v5\nreward_norm: true\nreward_scale: 10.0\n")
+    with pytest.raises(UsageError) as e:
+        train_config(["--config", str(old), "--run-dir", str(tmp_path / "new")]).resolved()
+    assert "--config file" in str(e.value) and "reward_norm: false" in str(e.value) and "reward_scale: 1.0" in str(e.value)
+    cfg = train_config(["--config", str(old), "--no-reward-norm", "--run-dir", str(tmp_path / "new")]).resolved()
+    assert cfg.reward_scale == 10.0 and not cfg.reward_norm
