@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 from fpo_core import __version__
 from fpo_core.actions import SQUASHES
-from fpo_core.errors import PolicyFileError
+from fpo_core.errors import PolicyFileError, UsageError
 from fpo_core.integrators import INTEGRATORS
 
 if TYPE_CHECKING:
@@ -37,6 +37,13 @@ CONTROL_PERIOD_S = (1e-4, 3600.0)
 MAX_NUM_STEPS = 10_000
 """The most integration steps a deployment (the policy node, ``fpo demo``'s ROS part) accepts per action; ``fpo eval
 --num-steps`` and ``fpo export --fused-steps`` take no more."""
+
+
+def check_step_count(num_steps: int, option: str) -> None:
+    """Refuse a step count ``option`` gave that no deployment runs: a slip such as 10⁹ would integrate, or trace a fused
+    graph, for days."""
+    if not 1 <= num_steps <= MAX_NUM_STEPS:
+        raise UsageError(f"{option} must be in 1..{MAX_NUM_STEPS:,} (integration steps K per action), got {num_steps}")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Optional
 import tyro
 
 from fpo_core.config import TrainConfig
-from fpo_core.contract import MAX_NUM_STEPS
+from fpo_core.contract import check_step_count
 from fpo_core.errors import UsageError
 
 
@@ -74,6 +74,5 @@ def check_args(args: DemoArgs) -> None:
     """Raise ``UsageError`` for an option the ROS 2 evaluation would refuse (or report as nan) after training."""
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
-    bad = [k for k in args.ros_steps if not 1 <= k <= MAX_NUM_STEPS]
-    if bad:
-        raise UsageError(f"--ros-steps must each be in 1..{MAX_NUM_STEPS:,} (integration steps K), got {bad[0]}")
+    for k in args.ros_steps:
+        check_step_count(k, "--ros-steps")

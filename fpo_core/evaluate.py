@@ -81,12 +81,11 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
 def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise: str, seed: int,
                device: str = "cpu") -> tuple[Actor, Trained]:
     """An actor and what it was trained on, from a run directory, checkpoint or exported ``.onnx`` model."""
-    from fpo_core.contract import MAX_NUM_STEPS
+    from fpo_core.contract import check_step_count
     from fpo_core.runtime import FlowPolicy, is_onnx_model  # torch-free
 
-    if isinstance(num_steps, int) and num_steps > MAX_NUM_STEPS:  # 10⁹ by a slip of the finger would run for days
-        raise UsageError(f"--num-steps {num_steps:,} is more integration steps per action than a deployment runs "
-                         f"(at most {MAX_NUM_STEPS:,}); choose a K in 1..{MAX_NUM_STEPS:,}")
+    if num_steps is not None:
+        check_step_count(num_steps, "--num-steps")
     if Path(path).suffix.lower() == ".onnx" or (Path(path).is_file() and is_onnx_model(path)):  # model.bin too
 
         policy = FlowPolicy.load(path)

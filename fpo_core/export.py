@@ -22,7 +22,7 @@ from torch import nn
 from fpo_core import integrators
 from fpo_core.atomic import write_atomic
 from fpo_core.checkpoint import LoadedPolicy
-from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, MAX_NUM_STEPS, PolicyContract
+from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, PolicyContract, check_step_count
 from fpo_core.errors import UsageError
 from fpo_core.normalize import RunningNorm
 
@@ -78,9 +78,8 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
         integrators.check(fused_integrator or "euler", 1 if fused_steps is None else fused_steps)
     except ValueError as e:
         raise UsageError(f"fused graph: {e}") from None
-    if fused_steps is not None and fused_steps > MAX_NUM_STEPS:  # unrolling millions of steps would trace for hours
-        raise UsageError(f"--fused-steps {fused_steps:,} is more integration steps than a deployment runs (at most "
-                         f"{MAX_NUM_STEPS:,}); choose a K in 1..{MAX_NUM_STEPS:,}")
+    if fused_steps is not None:
+        check_step_count(fused_steps, "--fused-steps")
     if fused_integrator is not None and fused_steps is None:
         raise UsageError("--fused-integrator chooses the fused graph's integrator, which only --fused-steps K writes: "
                          "add --fused-steps K, or drop --fused-integrator")

@@ -116,7 +116,7 @@ def tiny_runs(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["eval", "{fpo}", "--num-steps", "0"], "num_steps must be an integer >= 1, got 0"),
+    (["eval", "{fpo}", "--num-steps", "0"], "--num-steps must be in 1..10,000 (integration steps K per action), got 0"),
     (["eval", "{fpo}", "--integrator", "rk5"], "unknown integrator 'rk5'"),
     (["eval", "{fpo}", "--env-id", "HalfCheetah-v5"], "the policy was trained on InvertedPendulum-v5 with 4 and 1"),
     (["eval", "{fpo}", "--seed", "-1"], "--seed must be in [0, 2**31)"),

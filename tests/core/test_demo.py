@@ -16,7 +16,7 @@ def test_demo_trains_exports_and_passes_update_threads(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--ros-steps", "0"], "--ros-steps must each be in 1..10,000"),
+    (["--ros-steps", "0"], "--ros-steps must be in 1..10,000"),
     (["--ros-steps", "10", "10001"], "got 10001"),
     (["--episodes", "0"], "--episodes must be >= 1, got 0"),
 ])
