@@ -36,7 +36,7 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("seed", "0", "Seed of random noise (policy) and of episode resets (sim)"),
     Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
     Argument("observation_timeout_s", "", "Watchdog: observations older than this are stale; 0 disables it; empty: "
-             "0.5 s, or two of the model's control periods when longer"),
+             "0.5 s, or two control periods when longer"),
     Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),

@@ -69,10 +69,11 @@ class PolicyNode(FpoNode):
         if 0.0 < rate < 1.0 / CONTROL_PERIOD_S[1]:  # a timer period past an hour (1e-12 Hz overflowed rclpy's timer)
             raise StartupError(f"parameter control_rate_hz must be 0 (act on every observation) or at least "
                                f"{1.0 / CONTROL_PERIOD_S[1]:.3g} Hz (one action an hour), got {rate!r}")
-        default_timeout = min(max(DEFAULT_TIMEOUT_S, 2.0 * c.control_period_s), CONTROL_PERIOD_S[1])
-        self.timeout_s = declare_number(self, "observation_timeout_s", default_timeout, "Observations older than this are "
-                                        f"stale and on_timeout applies (default {DEFAULT_TIMEOUT_S:g} s, or two of the "
-                                        "model's control periods when longer); 0 disables the watchdog", 0.0, 3600.0)
+        period = 1.0 / rate if rate > 0.0 else c.control_period_s
+        self.timeout_s = declare_number(self, "observation_timeout_s", min(max(DEFAULT_TIMEOUT_S, 2.0 * period), 3600.0),
+                                        f"Observations older than this are stale and on_timeout applies (default "
+                                        f"{DEFAULT_TIMEOUT_S:g} s, or two control periods when longer); 0 disables the "
+                                        f"watchdog", 0.0, 3600.0)
         if rate == 0.0 and 0.0 < self.timeout_s < c.control_period_s:  # each observation answered at the trained rate
             raise StartupError(f"parameter observation_timeout_s must be 0 (off) or at least the model's control period "
                                f"{c.control_period_s:g} s, got {self.timeout_s:g}: observations at that rate would turn "
@@ -112,7 +113,6 @@ class PolicyNode(FpoNode):
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
         self.create_subscription(Float64MultiArray, "observation", self._on_observation, qos["observation"])
         self.timer_mode = rate > 0.0
-        period = 1.0 / rate if self.timer_mode else c.control_period_s
         self.period = period
         """The control period: an action that takes longer to compute is late."""
         if self.timer_mode:  # on the node's clock: simulated time under use_sim_time, like the robot it drives
@@ -247,8 +247,8 @@ class PolicyNode(FpoNode):
             self._publish(self.last_action)
 
     def before_exit(self) -> None:
-        """On SIGINT or SIGTERM, publish the on_timeout action once: a forward command controller would otherwise
-        keep applying the policy's last command after the node is gone."""
+        """On SIGINT, SIGTERM or an error in a callback, publish the on_timeout action once: a forward command controller
+        would otherwise keep applying the policy's last command after the node is gone."""
         if self.published and self.on_timeout == "zero":
             self._publish_safe()
             self.pub.wait_for_all_acked(Duration(seconds=EXIT_ACK_S))

@@ -128,10 +128,7 @@ def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env
         node = Proc([sys.executable, "-m", f"fpo_ros.{d.executable}", "--ros-args", "-r", f"__node:={d.name}",
                      "--params-file", str(path)], ros_env, tmp_path / f"{d.name}_{sim_mode}.log")
         try:
-            end = time.monotonic() + STARTUP_S
-            while node.popen.poll() is None and "[INFO]" not in node.output() and time.monotonic() < end:
-                time.sleep(0.1)
-            assert node.popen.poll() is None and "[INFO]" in node.output(), node.output()
+            assert "[INFO]" in _output_once(node, "[INFO]") and node.popen.poll() is None, node.output()
         finally:
             node.stop()
         assert node.popen.returncode == 0, node.output()
@@ -139,7 +136,8 @@ def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env
 
 def test_the_default_watchdog_timeout_waits_two_control_periods_of_a_slow_policy(policy_file, start_node, tmp_path):
     """A policy trained at 1 Hz: the default 0.5 s timeout would be below its control period (refused when given): by
-    default the watchdog waits two periods, and an explicit 0.5 s is still refused."""
+    default the watchdog waits two periods, and an explicit 0.5 s is still refused. On a 50 Hz timer the period is the
+    timer's, and the default stays 0.5 s."""
     import json
 
     import onnx
@@ -151,12 +149,19 @@ def test_the_default_watchdog_timeout_waits_two_control_periods_of_a_slow_policy
     slow = tmp_path / "slow.onnx"
     onnx.save(model, slow)
     node = start_node("policy_node", model_path=slow)
-    end = time.monotonic() + STARTUP_S
-    while node.popen.poll() is None and "loaded" not in node.output() and time.monotonic() < end:
-        time.sleep(0.1)
-    assert "watchdog after 2 s without observations" in node.output(), node.output()
+    assert "watchdog after 2 s without observations" in _output_once(node, "loaded"), node.output()
+    timer = start_node("policy_node", model_path=slow, control_rate_hz=50)  # its control period is the timer's
+    assert "watchdog after 0.5 s without observations" in _output_once(timer, "loaded"), timer.output()
     refused = start_node("policy_node", model_path=slow, observation_timeout_s=0.5)
     assert refused.wait(STARTUP_S) != 0 and "at least the model's control period 1 s" in refused.output(), refused.output()
+
+
+def _output_once(node: Proc, text: str) -> str:
+    """The node's output once it holds ``text``, or once the node exited or STARTUP_S passed."""
+    end = time.monotonic() + STARTUP_S
+    while node.popen.poll() is None and text not in node.output() and time.monotonic() < end:
+        time.sleep(0.1)
+    return node.output()
 
 
 def _write(path, data: bytes):
