@@ -138,22 +138,22 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
                 return EXIT_ERROR
             executor = make_executor()
             executor.add_node(node)
+            failed = False
             try:
-                while rclpy.ok() and not stop and not node.finished:
-                    executor.spin_once(timeout_sec=0.1)
+                try:
+                    while rclpy.ok() and not stop and not node.finished:
+                        executor.spin_once(timeout_sec=0.1)
+                except ExternalShutdownException:
+                    raise
+                except Exception:  # a bug or a failing inference in a callback: the last, safe command still goes out
+                    log.fatal(f"stopping on an unexpected error:\n{traceback.format_exc()}")
+                    failed = True
                 if rclpy.ok():
                     node.before_exit()
-            except ExternalShutdownException:
-                raise
-            except Exception:  # a bug or a failing inference in a callback: the last, safe command still goes out
-                log.fatal(f"stopping on an unexpected error:\n{traceback.format_exc()}")
-                if rclpy.ok():
-                    node.before_exit()
-                return EXIT_ERROR
             finally:
                 executor.shutdown()
                 node.destroy_node()
-            return 0
+            return EXIT_ERROR if failed else 0
         except (KeyboardInterrupt, ExternalShutdownException):
             return 0
         finally:
