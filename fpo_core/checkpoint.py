@@ -51,10 +51,10 @@ def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu")
             first = "it holds objects an fpo checkpoint never does"
         raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated, corrupt or another format?): {first}; "
                               f"pass a run directory or a .pt checkpoint written by `fpo train` (copy it again if it was cut "
-                              f"short)") from None
+                              f"short; `fpo eval` also takes an .onnx from `fpo export`)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint; pass a run directory or a .pt checkpoint "
-                              f"written by `fpo train`")
+                              f"written by `fpo train` (`fpo eval` also takes an .onnx from `fpo export`)")
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {data.get('version')}; this fpo reads version {VERSION}")
     return data
