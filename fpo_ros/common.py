@@ -96,7 +96,7 @@ def check_overrides(node: Node) -> None:
     misspelt or renamed parameter would leave its default in force. rclpy's own parameters (``use_sim_time``, ...) are
     declared by rclpy and so allowed. Call it after the node's last ``declare_parameter``, before it publishes.
     ``_parameter_overrides`` is private, but present in Humble, Jazzy and Kilted."""
-    declared = set(node.list_parameters([], 0).names)
+    declared = set(node.get_parameters_by_prefix(""))  # every declared name (Node.list_parameters is Jazzy and later)
     unknown = sorted(name for name in getattr(node, "_parameter_overrides", {}) if name not in declared)
     if not unknown:
         return
