@@ -24,6 +24,21 @@ if os.environ.get("FPO_REQUIRE_ROS") == "1":
                                 f"scripts/setup.sh, or set FPO_REQUIRE_ROS=0 on a machine without ROS 2") from None
 
 
+def pytest_report_header() -> str:
+    """Which rclpy the ROS tests run on (CI runs them on ROS 2 Kilted's wheels and on Jazzy's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        import rclpy
+    except ImportError:
+        return "rclpy: not importable (the ROS tests skip)"
+    try:
+        release = version("rclpy")
+    except PackageNotFoundError:  # an apt ROS 2's rclpy carries no pip metadata
+        release = "(no pip metadata)"
+    return f"rclpy {release} from {Path(rclpy.__file__).parent}, ROS_DISTRO={os.environ.get('ROS_DISTRO', 'unset')}"
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> Path:
     """A short FPO run on InvertedPendulum-v5 (tens of seconds): a real checkpoint to export and deploy."""
