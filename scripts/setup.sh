@@ -26,22 +26,27 @@ if "$PY" -c 'import rclpy' 2>/dev/null; then
   system_ros=true
 fi
 
+ros_distro="${FPO_ROS_DISTRO:-kilted}"  # which ROS 2 wheels from PyPI (CI tests the nodes on both)
+case "$ros_distro" in
+  kilted|jazzy) ;;
+  *) echo "setup: FPO_ROS_DISTRO must be kilted or jazzy (the ROS 2 wheels on PyPI), got $ros_distro" >&2; exit 1 ;;
+esac
+if [ "$ros_distro" = jazzy ] && $system_ros; then
+  echo "setup: FPO_ROS_DISTRO=jazzy chooses PyPI wheels, but an installed ROS 2 is importable and would be used" >&2; exit 1
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   "$PY" -m venv "${venv_flags[@]}" "$VENV"
 fi
 touch "$VENV/COLCON_IGNORE"  # the repository is a ROS package: colcon must not search the venv
-case "${FPO_ROS_DISTRO:-kilted}" in
-  kilted) ;;
-  jazzy)  # Jazzy's wheels instead of Kilted's (CI tests the nodes on both): its pins replace those of the same names
-    if $system_ros; then echo "setup: FPO_ROS_DISTRO=jazzy chooses PyPI wheels; an installed ROS 2 is used instead" >&2; exit 1; fi
-    names="$(sed -n 's/==.*//p' constraints-jazzy.txt | tr 'A-Z_.' 'a-z--' | paste -sd'|')"
-    awk -F'==' -v names="^($names)\$" '{n = tolower($1); gsub(/[_.]/, "-", n)} !(n ~ names)' "$constraints" \
-      > "$VENV/constraints-jazzy-full.txt"
-    cat constraints-jazzy.txt >> "$VENV/constraints-jazzy-full.txt"
-    constraints="$VENV/constraints-jazzy-full.txt" ;;
-  *) echo "setup: FPO_ROS_DISTRO must be kilted or jazzy (the ROS 2 wheels on PyPI), got ${FPO_ROS_DISTRO}" >&2; exit 1 ;;
-esac
+if [ "$ros_distro" = jazzy ]; then  # Jazzy's wheels instead of Kilted's: its pins replace those of the same names
+  names="$(sed -n 's/==.*//p' constraints-jazzy.txt | tr 'A-Z_.' 'a-z--' | paste -sd'|')"
+  awk -F'==' -v names="^($names)\$" '{n = tolower($1); gsub(/[_.]/, "-", n)} !(n ~ names)' "$constraints" \
+    > "$VENV/constraints-jazzy-full.txt"
+  cat constraints-jazzy.txt >> "$VENV/constraints-jazzy-full.txt"
+  constraints="$VENV/constraints-jazzy-full.txt"
+fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
 stamp="$VENV/.fpo-setup-stamp"
