@@ -112,7 +112,8 @@ def check_overrides(node: Node) -> None:
 
 
 def make_executor() -> Executor:
-    """rclpy's EventsExecutor where it exists (Jazzy and later: far less overhead per callback), else single-threaded."""
+    """rclpy's EventsExecutor where it exists (rclpy 7.1.4 of Jazzy and later: far less overhead per callback), else
+    single-threaded."""
     try:
         from rclpy.experimental import EventsExecutor
     except ImportError:
