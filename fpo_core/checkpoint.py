@@ -36,6 +36,10 @@ def resolve(run_or_checkpoint: Path) -> Path:
     return p
 
 
+PASS_A_CHECKPOINT = "pass a run directory or a .pt checkpoint written by `fpo train`"
+EVAL_TAKES_ONNX = "`fpo eval` also takes an .onnx from `fpo export`"
+
+
 def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu") -> dict:
     path = resolve(run_or_checkpoint)
     try:
@@ -44,17 +48,14 @@ def load_checkpoint(run_or_checkpoint: Path, device: str | torch.device = "cpu")
         from fpo_core.runtime import is_onnx_model
 
         if is_onnx_model(path):
-            raise CheckpointError(f"{path} is an exported ONNX model, not an fpo checkpoint; pass a run directory or a .pt "
-                                  f"checkpoint written by `fpo train`") from None
+            raise CheckpointError(f"{path} is an exported ONNX model, not an fpo checkpoint; {PASS_A_CHECKPOINT}") from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if "weights_only" in first:  # torch's advice to unpickle arbitrary objects is not ours to give
             first = "it holds objects an fpo checkpoint never does"
         raise CheckpointError(f"{path} is not a readable fpo checkpoint (truncated, corrupt or another format?): {first}; "
-                              f"pass a run directory or a .pt checkpoint written by `fpo train` (copy it again if it was cut "
-                              f"short; `fpo eval` also takes an .onnx from `fpo export`)") from None
+                              f"{PASS_A_CHECKPOINT} (copy it again if it was cut short; {EVAL_TAKES_ONNX})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint; pass a run directory or a .pt checkpoint "
-                              f"written by `fpo train` (`fpo eval` also takes an .onnx from `fpo export`)")
+        raise CheckpointError(f"{path} is a torch file but not an fpo checkpoint; {PASS_A_CHECKPOINT} ({EVAL_TAKES_ONNX})")
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {data.get('version')}; this fpo reads version {VERSION}")
     return data

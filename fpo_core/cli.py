@@ -194,14 +194,16 @@ def gridworld(argv: list[str]) -> int:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     given = {"fpo": args.fpo_run, "gaussian": args.gaussian_run}
     for algo, run in given.items():  # every check before the first training run
-        saved = load_checkpoint(run)["config"] if run is not None else {}
-        if run is not None and (env_id := saved["env_id"]) != ENV_ID:
-            raise UsageError(f"{run} was trained on {env_id}; the saddle plot needs a {ENV_ID} run")
-        if run is not None and saved["algo"] != algo:  # a run of the other algorithm would be plotted under this one's name
+        if run is None:
+            if (args.out / algo / LATEST).exists():
+                raise UsageError(f"{args.out / algo} already holds a run: plot it with --{algo}-run {args.out / algo}, or "
+                                 f"choose another --out")
+            continue
+        saved = load_checkpoint(run)["config"]
+        if saved["env_id"] != ENV_ID:
+            raise UsageError(f"{run} was trained on {saved['env_id']}; the saddle plot needs a {ENV_ID} run")
+        if saved["algo"] != algo:  # a run of the other algorithm would be plotted under this one's name
             raise UsageError(f"--{algo}-run {run} was trained with --algo {saved['algo']}; pass a run trained with --algo {algo}")
-        if run is None and (args.out / algo / LATEST).exists():
-            raise UsageError(f"{args.out / algo} already holds a run: plot it with --{algo}-run {args.out / algo}, or choose "
-                             f"another --out")
     runs = {}
     for algo, run in given.items():
         cfg = dataclasses.replace(train_config(algo, args.steps, args.seed, args.out / algo), update_threads=args.update_threads)

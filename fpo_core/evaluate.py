@@ -87,7 +87,6 @@ def load_actor(path: Path, num_steps: int | None, integrator: str | None, noise:
     if num_steps is not None:
         check_step_count(num_steps, "--num-steps")
     if Path(path).suffix.lower() == ".onnx" or (Path(path).is_file() and is_onnx_model(path)):  # model.bin too
-
         policy = FlowPolicy.load(path)
         policy.seed(seed)
         c = policy.contract
