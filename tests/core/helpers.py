@@ -7,6 +7,10 @@ from typing import Callable
 
 from fpo_core.config import TrainConfig
 
+TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-minibatches", "1", "--no-progress",
+        "--eval-episodes", "0", "--no-tensorboard"]
+"""`fpo train` options for a run of one short update (the command-line counterpart of ``tiny_config``)."""
+
 
 def tiny_config(run_dir: Path, **overrides) -> TrainConfig:
     """A config that trains for a few seconds: enough to exercise every code path."""

@@ -7,13 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .helpers import TINY
+
 
 def fpo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fpo_core.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
-TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-minibatches", "1", "--no-progress",
-        "--eval-episodes", "0", "--no-tensorboard"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ import pytest
 from fpo_core.cli import main
 from fpo_core.envs import joint_names
 
+from .helpers import TINY
+
 USER_ENVS = """
 import gymnasium as gym
 from gymnasium.envs.classic_control.pendulum import PendulumEnv
@@ -21,8 +23,6 @@ class Broken(PendulumEnv):
 gym.register("UserPendulum-v0", entry_point=PendulumEnv, max_episode_steps=20)
 gym.register("UserBroken-v0", entry_point=Broken)
 """
-TINY = ["--total-steps", "64", "--num-envs", "1", "--num-steps", "64", "--num-minibatches", "1", "--no-progress",
-        "--eval-episodes", "0", "--no-tensorboard"]
 
 MODEL = """
 <mujoco><worldbody><body><joint name="hinge_a"/><geom size=".1"/><site name="s"/>
