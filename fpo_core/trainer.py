@@ -100,7 +100,10 @@ class Trainer:
             raise
         try:
             self._setup(cfg, comm, envs)
-        except BaseException:  # a Trainer that cannot start holds no run directory
+        except BaseException:  # a Trainer that cannot start holds no run directory and no environments
+            made = getattr(self, "envs", None) or (envs[0] if envs is not None else None)
+            if made is not None:
+                made.close()
             unlock_run_dir(self.run_dir)
             raise
 

@@ -88,6 +88,28 @@ def test_a_trainer_that_cannot_start_leaves_the_run_directory_free(tmp_path):
     assert load_checkpoint(run)["global_step"] == 256
 
 
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_trainer_that_cannot_start_closes_its_environments(tmp_path, monkeypatch, resume):
+    """Async env workers are processes: a Trainer that fails while setting up (here: its networks, or a resume's
+    restore) must not leave them running in a long-lived process."""
+    import fpo_core.trainer as trainer_module
+
+    run = tmp_path / "run"
+    if resume:
+        Trainer(tiny_config(run, total_steps=128)).train()
+    made = []
+    make_vec_env = trainer_module.make_vec_env
+    monkeypatch.setattr(trainer_module, "make_vec_env", lambda *a: made.append(make_vec_env(*a)) or made[-1])
+
+    def boom(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer if resume else trainer_module, "_restore" if resume else "build_policy", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        Trainer(tiny_config(run, total_steps=256, resume=resume))
+    assert len(made) == 1 and made[0][0].closed
+
+
 def test_resume_restores_optimiser_normaliser_and_rng(tmp_path):
     run = tmp_path / "run"
     first = Trainer(tiny_config(run, total_steps=256))
