@@ -51,6 +51,12 @@ class EnvSpec:
                 f"{env_id} has a {type(act_space).__name__} action space; fpo trains continuous policies and "
                 "needs a Box action space (pick a MuJoCo task such as HalfCheetah-v5)"
             )
+        if len(act_space.shape) != 1:  # a policy outputs a vector: a (2, 3) box would be squashed by a (2,) one
+            raise UsageError(
+                f"{env_id} has a Box action space of shape {act_space.shape}; fpo needs a flat one: make its entry point "
+                f"return gymnasium.wrappers.TransformAction(env, lambda a: a.reshape({act_space.shape}), "
+                f"gymnasium.spaces.Box(env.action_space.low.ravel(), env.action_space.high.ravel()))"
+            )
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
             raise UsageError(f"{env_id} must have a flat Box observation space, got {obs_space}; flatten it with a wrapper")
         if not (np.all(np.isfinite(act_space.low)) and np.all(np.isfinite(act_space.high))):

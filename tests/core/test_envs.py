@@ -2,11 +2,14 @@
 
 from types import SimpleNamespace
 
+import gymnasium as gym
 import mujoco
 import pytest
+from gymnasium.spaces import Box
 
 from fpo_core.cli import main
-from fpo_core.envs import joint_names
+from fpo_core.envs import EnvSpec, joint_names
+from fpo_core.errors import UsageError
 
 from .helpers import TINY
 
@@ -67,3 +70,17 @@ def test_a_users_own_environment_by_module_and_id(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "ValueError: the robot description is missing" in err, err
     assert f"{tmp_path / 'fpo_user_envs.py'}:8" in err, err
+
+
+class Task(gym.Env):
+    """A user's task with the spaces a test gives it."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+
+def test_a_multidimensional_action_space_is_refused_with_the_wrapper_that_flattens_it():
+    """A (2, 3) box once trained until its first step, where a (2,)-sized box squashed the actions: a tensor error."""
+    env = Task(Box(-1, 1, (3,)), Box(-1, 1, (2, 3)))
+    with pytest.raises(UsageError, match=r"shape \(2, 3\); fpo needs a flat one.*TransformAction"):
+        EnvSpec.of(env, "user:Grid-v0")
