@@ -59,6 +59,11 @@ class EnvSpec:
             )
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
             raise UsageError(f"{env_id} must have a flat Box observation space, got {obs_space}; flatten it with a wrapper")
+        empty = [name for name, space in (("observation", obs_space), ("action", act_space)) if space.shape[0] == 0]
+        if empty:
+            hint = ": give a task without observations a constant one (np.zeros(1))" if "observation" in empty else ""
+            raise UsageError(f"{env_id} has an empty {' and an empty '.join(empty)} space (shape (0,)); a policy needs "
+                             f"at least one observation and one action value{hint}")
         if not (np.all(np.isfinite(act_space.low)) and np.all(np.isfinite(act_space.high))):
             raise UsageError(f"{env_id} has an unbounded action space; fpo needs finite action bounds")
         base = env.unwrapped

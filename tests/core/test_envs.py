@@ -84,3 +84,11 @@ def test_a_multidimensional_action_space_is_refused_with_the_wrapper_that_flatte
     env = Task(Box(-1, 1, (3,)), Box(-1, 1, (2, 3)))
     with pytest.raises(UsageError, match=r"shape \(2, 3\); fpo needs a flat one.*TransformAction"):
         EnvSpec.of(env, "user:Grid-v0")
+
+
+@pytest.mark.parametrize("obs,act,needle", [(0, 2, "an empty observation space"), (3, 0, "an empty action space"),
+                                            (0, 0, "an empty observation and an empty action space")])
+def test_an_empty_space_is_refused(obs, act, needle):
+    """A (0,) box once crashed in the observation normaliser's first update (a reshape of 0 elements)."""
+    with pytest.raises(UsageError, match=needle):
+        EnvSpec.of(Task(Box(-1, 1, (obs,)), Box(-1, 1, (act,))), "user:Blind-v0")
