@@ -58,7 +58,8 @@ class EnvSpec:
                 f"gymnasium.spaces.Box(env.action_space.low.ravel(), env.action_space.high.ravel()))"
             )
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-            raise UsageError(f"{env_id} must have a flat Box observation space, got {obs_space}; flatten it with a wrapper")
+            raise UsageError(f"{env_id} must have a flat Box observation space, got {obs_space}; make its entry point "
+                             f"return gymnasium.wrappers.FlattenObservation(env)")
         empty = [name for name, space in (("observation", obs_space), ("action", act_space)) if space.shape[0] == 0]
         if empty:
             hint = ": give a task without observations a constant one (np.zeros(1))" if "observation" in empty else ""

@@ -92,3 +92,11 @@ def test_an_empty_space_is_refused(obs, act, needle):
     """A (0,) box once crashed in the observation normaliser's first update (a reshape of 0 elements)."""
     with pytest.raises(UsageError, match=needle):
         EnvSpec.of(Task(Box(-1, 1, (obs,)), Box(-1, 1, (act,))), "user:Blind-v0")
+
+
+@pytest.mark.parametrize("space", [Box(-1, 1, (4, 1)), gym.spaces.Dict({"pos": Box(-1, 1, (2,)), "vel": Box(-1, 1, (1,))})])
+def test_an_observation_space_that_is_not_flat_names_the_wrapper_that_flattens_it(space):
+    """The advice once said only "flatten it with a wrapper"; FlattenObservation takes a Dict and a (4, 1) box alike."""
+    with pytest.raises(UsageError, match=r"flat Box observation space.*gymnasium\.wrappers\.FlattenObservation\(env\)"):
+        EnvSpec.of(Task(space, Box(-1, 1, (2,))), "user:Arm-v0")
+    EnvSpec.of(gym.wrappers.FlattenObservation(Task(space, Box(-1, 1, (2,)))), "user:Arm-v0")  # the advice works
