@@ -49,7 +49,7 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
         probe.close()
         if "rgb_array" not in modes:
             raise UsageError(f"cannot record a video of {env_id}: it renders no images (render modes: {modes or 'none'})")
-    env = make_env(env_id, render_mode="rgb_array" if video else None)
+    env = make_env(env_id, **({"render_mode": "rgb_array"} if video else {}))  # an env may take no render_mode at all
     frames: list[np.ndarray] = []
     returns = []
     try:

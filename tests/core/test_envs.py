@@ -25,6 +25,21 @@ class Broken(PendulumEnv):
 
 gym.register("UserPendulum-v0", entry_point=PendulumEnv, max_episode_steps=20)
 gym.register("UserBroken-v0", entry_point=Broken)
+
+
+class Plain(gym.Env):  # takes no constructor arguments, not even render_mode
+    observation_space = gym.spaces.Box(-1.0, 1.0, (3,))
+    action_space = gym.spaces.Box(-1.0, 1.0, (2,))
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        return self.observation_space.sample(), 0.0, False, False, {}
+
+
+gym.register("UserPlain-v0", entry_point=Plain, max_episode_steps=20)
 """
 
 MODEL = """
@@ -100,3 +115,19 @@ def test_an_observation_space_that_is_not_flat_names_the_wrapper_that_flattens_i
     with pytest.raises(UsageError, match=r"flat Box observation space.*gymnasium\.wrappers\.FlattenObservation\(env\)"):
         EnvSpec.of(Task(space, Box(-1, 1, (2,))), "user:Arm-v0")
     EnvSpec.of(gym.wrappers.FlattenObservation(Task(space, Box(-1, 1, (2,)))), "user:Arm-v0")  # the advice works
+
+
+@pytest.fixture
+def user_envs(tmp_path, monkeypatch) -> str:
+    """The module of USER_ENVS, importable as ``fpo_user_envs``."""
+    (tmp_path / "fpo_user_envs.py").write_text(USER_ENVS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "fpo_user_envs"
+
+
+def test_an_env_whose_constructor_takes_no_render_mode_is_evaluated(user_envs, tmp_path):
+    """Episodes once made their env with ``render_mode=None``, which such an env refuses: a train with the default
+    --eval-episodes stopped before its first update, and `fpo eval` could not run it at all."""
+    run = tmp_path / "run"
+    assert main(["train", "--env-id", f"{user_envs}:UserPlain-v0", *TINY, "--eval-episodes", "1", "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--episodes", "1"]) == 0
