@@ -112,12 +112,24 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
                          f"traceback") from None
 
 
+class CheckedEnv(gym.Wrapper):
+    """What fpo hands an environment, made to fit it: actions in the action space's dtype and inside its box.
+
+    A squash saturated at a bound can land a rounding step past it (float32 in training, and a float32 bound of 0.3 is
+    above a float64 one), and evaluation acts in float64, which is no member of a float32 box: an env that asserts
+    ``action_space.contains(action)``, as gymnasium's own LunarLander does, failed on either."""
+
+    def step(self, action: np.ndarray):
+        space = self.env.action_space
+        return self.env.step(np.clip(np.asarray(action, dtype=space.dtype), space.low, space.high))
+
+
 def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:
     """A vector env whose ``step`` resets finished envs in the same step (``final_obs`` in info)."""
     probe = make_env(env_id)
     spec = EnvSpec.of(probe, env_id)
     probe.close()
-    fns = [lambda: make_env(env_id) for _ in range(num_envs)]
+    fns = [lambda: CheckedEnv(make_env(env_id)) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if asynchronous:
         with sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)

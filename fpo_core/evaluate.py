@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
 from fpo_core.actions import squash
-from fpo_core.envs import EnvSpec, make_env
+from fpo_core.envs import CheckedEnv, EnvSpec, make_env
 from fpo_core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
         probe.close()
         if "rgb_array" not in modes:
             raise UsageError(f"cannot record a video of {env_id}: it renders no images (render modes: {modes or 'none'})")
-    env = make_env(env_id, **({"render_mode": "rgb_array"} if video else {}))  # an env may take no render_mode at all
+    env = CheckedEnv(make_env(env_id, **({"render_mode": "rgb_array"} if video else {})))  # an env may take no render_mode
     frames: list[np.ndarray] = []
     returns = []
     try:

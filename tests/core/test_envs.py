@@ -40,6 +40,19 @@ class Plain(gym.Env):  # takes no constructor arguments, not even render_mode
 
 
 gym.register("UserPlain-v0", entry_point=Plain, max_episode_steps=20)
+
+
+class Strict(Plain):  # asserts each action is in its box, as gymnasium's LunarLander does
+    def __init__(self, dtype="float32", bound=1.0):
+        self.action_space = gym.spaces.Box(-bound, bound, (2,), dtype=dtype)
+
+    def step(self, action):
+        assert self.action_space.contains(action), f"{action!r} is not in {self.action_space}"
+        return super().step(action)
+
+
+gym.register("UserStrict32-v0", entry_point=Strict, max_episode_steps=20)
+gym.register("UserStrict64-v0", entry_point=Strict, max_episode_steps=20, kwargs={"dtype": "float64", "bound": 0.3})
 """
 
 MODEL = """
@@ -131,3 +144,12 @@ def test_an_env_whose_constructor_takes_no_render_mode_is_evaluated(user_envs, t
     run = tmp_path / "run"
     assert main(["train", "--env-id", f"{user_envs}:UserPlain-v0", *TINY, "--eval-episodes", "1", "--run-dir", str(run)]) == 0
     assert main(["eval", str(run), "--episodes", "1"]) == 0
+
+
+def test_actions_fit_the_dtype_and_box_of_an_env_that_checks_them(user_envs, tmp_path):
+    """A saturated float32 squash gave 0.3f > 0.3 to a float64 box in training, and evaluation gave float64 actions to
+    a float32 box: an env asserting ``action_space.contains(action)`` failed on both."""
+    run = tmp_path / "run"
+    wide = ["--algo", "gaussian", "--init-log-std", "5"]  # nearly every action saturates at a bound
+    assert main(["train", "--env-id", f"{user_envs}:UserStrict64-v0", *wide, *TINY, "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--env-id", f"{user_envs}:UserStrict32-v0", "--episodes", "1"]) == 0
