@@ -113,15 +113,43 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
 
 
 class CheckedEnv(gym.Wrapper):
-    """What fpo hands an environment, made to fit it: actions in the action space's dtype and inside its box.
+    """What fpo hands an environment, made to fit it, and the observations it returns, checked.
 
-    A squash saturated at a bound can land a rounding step past it (float32 in training, and a float32 bound of 0.3 is
-    above a float64 one), and evaluation acts in float64, which is no member of a float32 box: an env that asserts
-    ``action_space.contains(action)``, as gymnasium's own LunarLander does, failed on either."""
+    Actions come in the action space's dtype and inside its box: a squash saturated at a bound can land a rounding step
+    past it (in training float32, and a float32 bound of 0.3 is above a float64 one), and evaluation acts in float64,
+    which is no member of a float32 box; an env that asserts ``action_space.contains(action)``, as gymnasium's own
+    LunarLander does, failed on either. An observation of another shape than the space's is a ``UsageError`` naming
+    both (the vector env failed on it with "Output array is the wrong shape")."""
+
+    def __init__(self, env: gym.Env, env_id: str):
+        super().__init__(env)
+        self.env_id = env_id
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        return self._shaped(obs, "reset"), info
 
     def step(self, action: np.ndarray):
-        space = self.env.action_space
-        return self.env.step(np.clip(np.asarray(action, dtype=space.dtype), space.low, space.high))
+        space = self.env.action_space  # np.minimum/maximum: np.clip costs several times more per call
+        obs, reward, terminated, truncated, info = self.env.step(
+            np.minimum(np.maximum(np.asarray(action, dtype=space.dtype), space.low), space.high))
+        return self._shaped(obs, "step"), reward, terminated, truncated, info
+
+    def _shaped(self, obs: np.ndarray, call: str) -> np.ndarray:
+        if np.shape(obs) != self.observation_space.shape:
+            raise UsageError(f"{self.env_id}'s {call}() returned an observation of shape {np.shape(obs)}, but its "
+                             f"observation space is {self.observation_space}: make the two agree")
+        return obs
+
+
+def check_finite(env_id: str, obs: np.ndarray, reward: np.ndarray | float, call: str = "step") -> None:
+    """``UsageError`` if an environment's observations or rewards hold NaN or inf: one poisons the observation
+    normaliser or the return scale, and every update after it (training then stopped as "diverged", blaming the
+    learning rate), and an evaluation's return."""
+    bad = [name for name, x in (("an observation", obs), ("a reward", reward)) if not np.isfinite(x).all()]
+    if bad:
+        raise UsageError(f"{env_id}'s {call}() returned {' and '.join(bad)} holding NaN or inf, which fpo cannot learn "
+                         f"from or score: fix the environment, or end the episode (terminated=True) when it reaches such a state")
 
 
 def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:
@@ -129,7 +157,7 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
     probe = make_env(env_id)
     spec = EnvSpec.of(probe, env_id)
     probe.close()
-    fns = [lambda: CheckedEnv(make_env(env_id)) for _ in range(num_envs)]
+    fns = [lambda: CheckedEnv(make_env(env_id), env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if asynchronous:
         with sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)

@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
 from fpo_core.actions import squash
-from fpo_core.envs import CheckedEnv, EnvSpec, make_env
+from fpo_core.envs import CheckedEnv, EnvSpec, check_finite, make_env
 from fpo_core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,17 +49,19 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
         probe.close()
         if "rgb_array" not in modes:
             raise UsageError(f"cannot record a video of {env_id}: it renders no images (render modes: {modes or 'none'})")
-    env = CheckedEnv(make_env(env_id, **({"render_mode": "rgb_array"} if video else {})))  # an env may take no render_mode
+    env = CheckedEnv(make_env(env_id, **({"render_mode": "rgb_array"} if video else {})), env_id)  # may take no render_mode
     frames: list[np.ndarray] = []
     returns = []
     try:
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
+            check_finite(env_id, obs, 0.0, "reset")
             total, done = 0.0, False
             while not done:
                 obs, reward, term, trunc, _ = env.step(act(obs))
-                total += float(reward)
                 done = term or trunc
+                check_finite(env_id, 0.0 if done else obs, reward)  # an episode's last observation goes unused
+                total += float(reward)
                 if video is not None and i == 0:
                     frames.append(_render(env))
             returns.append(total)

@@ -25,7 +25,7 @@ from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
-from fpo_core.envs import EnvSpec, make_vec_env
+from fpo_core.envs import EnvSpec, check_finite, make_vec_env
 from fpo_core.errors import TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
@@ -152,6 +152,7 @@ class Trainer:
         if self.rank > 0:  # own exploration noise and environments on every rank
             self._seed(first_env_seed(cfg, self.rank, self.iteration))
         self.next_obs, _ = self.envs.reset(seed=first_env_seed(cfg, self.rank, self.iteration))
+        check_finite(cfg.env_id, self.next_obs, 0.0, "reset")
         self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
     # ---- state -------------------------------------------------------------------------------
@@ -205,13 +206,16 @@ class Trainer:
         for t in range(cfg.num_steps):
             env_action = self._policy_step(self._to_device(self.next_obs), self.buffer.index[t])
             self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
+            check_finite(cfg.env_id, self.next_obs, reward)
             done = term | trunc
             reward = reward * cfg.reward_scale
             if cfg.reward_norm:
                 reward = self.reward_scaler(reward, done, None if self.comm is None else self._union_stats)
             cut = trunc & ~term
             if cut.any():
-                final = torch.as_tensor(np.stack(info["final_obs"][cut]), dtype=torch.float32, device=dev)
+                final = np.stack(info["final_obs"][cut])
+                check_finite(cfg.env_id, final, 0.0)
+                final = torch.as_tensor(final, dtype=torch.float32, device=dev)
                 reward[cut] += cfg.gamma * self.critic(self.obs_norm(final)).cpu().numpy()
             self.buffer.add_env(t, reward, done)
             if "_episode" in info:

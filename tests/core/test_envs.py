@@ -53,6 +53,22 @@ class Strict(Plain):  # asserts each action is in its box, as gymnasium's LunarL
 
 gym.register("UserStrict32-v0", entry_point=Strict, max_episode_steps=20)
 gym.register("UserStrict64-v0", entry_point=Strict, max_episode_steps=20, kwargs={"dtype": "float64", "bound": 0.3})
+
+
+class Faulty(Plain):  # its 5th step returns what ``fault`` names
+    def __init__(self, fault="nan"):
+        self.fault, self.t = fault, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.t += 1
+        if self.t == 5:
+            obs, reward = {"nan": (obs * float("nan"), reward), "inf": (obs, float("inf")), "shape": (obs[:2], reward)}[self.fault]
+        return obs, reward, terminated, truncated, info
+
+
+for fault in ("nan", "inf", "shape"):
+    gym.register(f"UserFaulty-{fault}-v0", entry_point=Faulty, max_episode_steps=20, kwargs={"fault": fault})
 """
 
 MODEL = """
@@ -153,3 +169,25 @@ def test_actions_fit_the_dtype_and_box_of_an_env_that_checks_them(user_envs, tmp
     wide = ["--algo", "gaussian", "--init-log-std", "5"]  # nearly every action saturates at a bound
     assert main(["train", "--env-id", f"{user_envs}:UserStrict64-v0", *wide, *TINY, "--run-dir", str(run)]) == 0
     assert main(["eval", str(run), "--env-id", f"{user_envs}:UserStrict32-v0", "--episodes", "1"]) == 0
+
+
+@pytest.mark.parametrize("fault,needle", [
+    ("nan", "step() returned an observation holding NaN or inf"),
+    ("inf", "step() returned a reward holding NaN or inf"),
+    ("shape", "step() returned an observation of shape (2,), but its observation space is Box(-1.0, 1.0, (3,), float32)"),
+])
+def test_observations_and_rewards_fpo_cannot_use_are_named(user_envs, tmp_path, capsys, fault, needle):
+    """A NaN once stopped training as "diverged" (blaming the learning rate), and a wrong shape with numpy's "Output array
+    is the wrong shape" from inside the vector env."""
+    env_id = f"{user_envs}:UserFaulty-{fault}-v0"
+    assert main(["train", "--env-id", env_id, *TINY, "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{env_id}'s {needle}" in err, err
+
+
+def test_an_evaluation_in_an_env_returning_an_infinite_reward_is_refused(user_envs, tmp_path, capsys):
+    """It once printed "return over 1 episodes: inf ± nan"."""
+    run = tmp_path / "run"
+    assert main(["train", "--env-id", f"{user_envs}:UserPlain-v0", *TINY, "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--env-id", f"{user_envs}:UserFaulty-inf-v0", "--episodes", "1"]) == 2
+    assert "UserFaulty-inf-v0's step() returned a reward holding NaN or inf" in capsys.readouterr().err
