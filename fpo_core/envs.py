@@ -6,15 +6,18 @@ import difflib
 import logging
 import traceback
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
 
-from fpo_core.errors import UsageError
+from fpo_core.errors import EnvFailed, FpoError, UsageError
 from fpo_core.signals import sigint_ignored
 
 log = logging.getLogger("fpo")
 _QUIET = ("settotalmass",)
+_ASYNC_FILE = gym.vector.async_vector_env.__file__
+"""Where an ``AsyncVectorEnv`` re-raises its workers' exceptions, without their tracebacks."""
 
 
 def quiet_mujoco() -> None:
@@ -106,10 +109,29 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
     except ImportError as e:
         raise UsageError(f"environment {env_id!r} needs a package that is not installed: {e}") from None
     except Exception as e:  # the environment's own code (a user's module or constructor) failed: say where
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        raise UsageError(f"environment {env_id!r} could not be made: {type(e).__name__}: {e} (at {where.filename}:"
-                         f"{where.lineno}); `python -c \"import gymnasium; gymnasium.make('{env_id}')\"` shows the whole "
-                         f"traceback") from None
+        raise UsageError(f"environment {env_id!r} could not be made: {type(e).__name__}: {e} (at {_raised_at(e)}); "
+                         f"`python -c \"import gymnasium; gymnasium.make('{env_id}')\"` shows the whole traceback") from None
+
+
+def _raised_at(e: BaseException) -> str:
+    """``file:line`` of the innermost frame of ``e``'s traceback."""
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    return f"{where.filename}:{where.lineno}"
+
+
+def call_env(env_id: str, call: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, an env's ``reset`` or ``step`` (``call``): what its own code raises comes out as one
+    ``EnvFailed`` line naming the exception and where it was raised (``FPO_LOG=DEBUG`` logs the whole traceback)."""
+    try:
+        return fn(*args, **kwargs)
+    except FpoError:
+        raise
+    except Exception as e:
+        log.debug("%s's %s() raised:", env_id, call, exc_info=e)
+        where = _raised_at(e)
+        where = ("in an --async-envs worker, whose traceback gymnasium printed above" if where.startswith(_ASYNC_FILE)
+                 else f"at {where}; FPO_LOG=DEBUG shows the whole traceback")
+        raise EnvFailed(f"{env_id}'s {call}() raised {type(e).__name__}: {e} ({where})") from None
 
 
 class CheckedEnv(gym.Wrapper):
@@ -118,7 +140,7 @@ class CheckedEnv(gym.Wrapper):
     Actions come in the action space's dtype and inside its box: a squash saturated at a bound can land a rounding step
     past it (in training float32, and a float32 bound of 0.3 is above a float64 one), and evaluation acts in float64,
     which is no member of a float32 box; an env that asserts ``action_space.contains(action)``, as gymnasium's own
-    LunarLander does, failed on either. An observation of another shape than the space's is a ``UsageError`` naming
+    LunarLander does, failed on either. An observation of another shape than the space's is an ``EnvFailed`` naming
     both (the vector env failed on it with "Output array is the wrong shape")."""
 
     def __init__(self, env: gym.Env, env_id: str):
@@ -137,19 +159,19 @@ class CheckedEnv(gym.Wrapper):
 
     def _shaped(self, obs: np.ndarray, call: str) -> np.ndarray:
         if np.shape(obs) != self.observation_space.shape:
-            raise UsageError(f"{self.env_id}'s {call}() returned an observation of shape {np.shape(obs)}, but its "
-                             f"observation space is {self.observation_space}: make the two agree")
+            raise EnvFailed(f"{self.env_id}'s {call}() returned an observation of shape {np.shape(obs)}, but its "
+                            f"observation space is {self.observation_space}: make the two agree")
         return obs
 
 
 def check_finite(env_id: str, obs: np.ndarray, reward: np.ndarray | float, call: str = "step") -> None:
-    """``UsageError`` if an environment's observations or rewards hold NaN or inf: one poisons the observation
+    """``EnvFailed`` if an environment's observations or rewards hold NaN or inf: one poisons the observation
     normaliser or the return scale, and every update after it (training then stopped as "diverged", blaming the
     learning rate), and an evaluation's return."""
     bad = [name for name, x in (("an observation", obs), ("a reward", reward)) if not np.isfinite(x).all()]
     if bad:
-        raise UsageError(f"{env_id}'s {call}() returned {' and '.join(bad)} holding NaN or inf, which fpo cannot learn "
-                         f"from or score: fix the environment, or end the episode (terminated=True) when it reaches such a state")
+        raise EnvFailed(f"{env_id}'s {call}() returned {' and '.join(bad)} holding NaN or inf, which fpo cannot learn "
+                        f"from or score: fix the environment, or end the episode (terminated=True) when it reaches such a state")
 
 
 def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:

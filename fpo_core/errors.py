@@ -9,6 +9,10 @@ class UsageError(FpoError, ValueError):
     """Bad option values, unknown environments, unusable paths."""
 
 
+class EnvFailed(UsageError):
+    """An environment's own ``reset`` or ``step`` raised, or returned what fpo cannot use."""
+
+
 class CheckpointError(FpoError):
     """A checkpoint that is missing, truncated or not ours."""
 

@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
 from fpo_core.actions import squash
-from fpo_core.envs import CheckedEnv, EnvSpec, check_finite, make_env
+from fpo_core.envs import CheckedEnv, EnvSpec, call_env, check_finite, make_env
 from fpo_core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -54,11 +54,11 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
     returns = []
     try:
         for i in range(episodes):
-            obs, _ = env.reset(seed=seed + i)
+            obs, _ = call_env(env_id, "reset", env.reset, seed=seed + i)
             check_finite(env_id, obs, 0.0, "reset")
             total, done = 0.0, False
             while not done:
-                obs, reward, term, trunc, _ = env.step(act(obs))
+                obs, reward, term, trunc, _ = call_env(env_id, "step", env.step, act(obs))
                 done = term or trunc
                 check_finite(env_id, 0.0 if done else obs, reward)  # an episode's last observation goes unused
                 total += float(reward)

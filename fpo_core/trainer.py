@@ -25,8 +25,8 @@ from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
 from fpo_core.distributed import Comm
-from fpo_core.envs import EnvSpec, check_finite, make_vec_env
-from fpo_core.errors import TrainingDiverged, TrainingInterrupted, UsageError
+from fpo_core.envs import EnvSpec, call_env, check_finite, make_vec_env
+from fpo_core.errors import EnvFailed, TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.networks import Critic
 from fpo_core.normalize import ReturnScaler, RunningNorm
@@ -151,8 +151,12 @@ class Trainer:
                 comm.broadcast(module)
         if self.rank > 0:  # own exploration noise and environments on every rank
             self._seed(first_env_seed(cfg, self.rank, self.iteration))
-        self.next_obs, _ = self.envs.reset(seed=first_env_seed(cfg, self.rank, self.iteration))
-        check_finite(cfg.env_id, self.next_obs, 0.0, "reset")
+        try:
+            self.next_obs, _ = call_env(cfg.env_id, "reset", self.envs.reset, seed=first_env_seed(cfg, self.rank, self.iteration))
+            check_finite(cfg.env_id, self.next_obs, 0.0, "reset")
+        except EnvFailed as e:
+            self.envs.close()
+            raise self._with_checkpoint(e) from None
         self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
     # ---- state -------------------------------------------------------------------------------
@@ -205,7 +209,7 @@ class Trainer:
         cfg, dev = self.cfg, self.device
         for t in range(cfg.num_steps):
             env_action = self._policy_step(self._to_device(self.next_obs), self.buffer.index[t])
-            self.next_obs, reward, term, trunc, info = self.envs.step(env_action.cpu().numpy())
+            self.next_obs, reward, term, trunc, info = call_env(cfg.env_id, "step", self.envs.step, env_action.cpu().numpy())
             check_finite(cfg.env_id, self.next_obs, reward)
             done = term | trunc
             reward = reward * cfg.reward_scale
@@ -225,6 +229,13 @@ class Trainer:
         batch = self.buffer.finish(last, cfg.gamma, cfg.gae_lambda)
         batch.extras = self.policy.prepare_update(batch.obs, batch.actions, batch.extras)
         return batch
+
+    def _with_checkpoint(self, e: EnvFailed) -> EnvFailed:
+        """``e`` with what the run keeps: its last checkpoint, from which a resume continues once the env is fixed."""
+        ckpt = self.run_dir / LATEST
+        kept = (f"the last checkpoint ({ckpt}) is intact: fix the environment and continue with `fpo train --run-dir "
+                f"{self.run_dir} --resume`" if ckpt.exists() else "no checkpoint was written")
+        return EnvFailed(f"{e}; {kept}")
 
     def policy_step(self, obs: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """One vector step's tensor work: fold ``obs`` into the normaliser, normalise, act and value into the
@@ -327,7 +338,10 @@ class Trainer:
                     if cfg.anneal_lr:
                         for g in self.ppo.optimizer.param_groups:
                             g["lr"] = cfg.learning_rate * (1.0 - self.global_step / end)
-                    batch = self.collect()
+                    try:
+                        batch = self.collect()
+                    except EnvFailed as e:
+                        raise self._with_checkpoint(e) from None
                     t1 = time.perf_counter()
                     stats = self.update(batch, gen)
                     self._check_finite(stats)

@@ -1,5 +1,6 @@
 """fpo_core.envs: the joints an environment's actions drive, and users' own environments by `module:id`."""
 
+import importlib
 from types import SimpleNamespace
 
 import gymnasium as gym
@@ -7,6 +8,7 @@ import mujoco
 import pytest
 from gymnasium.spaces import Box
 
+from fpo_core.checkpoint import load_checkpoint
 from fpo_core.cli import main
 from fpo_core.envs import EnvSpec, joint_names
 from fpo_core.errors import UsageError
@@ -69,6 +71,19 @@ class Faulty(Plain):  # its 5th step returns what ``fault`` names
 
 for fault in ("nan", "inf", "shape"):
     gym.register(f"UserFaulty-{fault}-v0", entry_point=Faulty, max_episode_steps=20, kwargs={"fault": fault})
+
+
+class Flaky(Plain):  # its step number ``fail_at`` (counted over all instances) raises, as a lost connection would
+    steps, fail_at = 0, None
+
+    def step(self, action):
+        Flaky.steps += 1
+        if Flaky.steps == Flaky.fail_at:
+            raise ConnectionError("the motor driver stopped answering")
+        return super().step(action)
+
+
+gym.register("UserFlaky-v0", entry_point=Flaky, max_episode_steps=20)
 """
 
 MODEL = """
@@ -191,3 +206,26 @@ def test_an_evaluation_in_an_env_returning_an_infinite_reward_is_refused(user_en
     assert main(["train", "--env-id", f"{user_envs}:UserPlain-v0", *TINY, "--run-dir", str(run)]) == 0
     assert main(["eval", str(run), "--env-id", f"{user_envs}:UserFaulty-inf-v0", "--episodes", "1"]) == 2
     assert "UserFaulty-inf-v0's step() returned a reward holding NaN or inf" in capsys.readouterr().err
+
+
+def test_an_env_that_raises_mid_training_is_named_in_one_line_and_the_run_resumes(user_envs, tmp_path, capsys):
+    """A step() that raised once ended training with its traceback, saying nothing of the checkpoint; the message names
+    the exception, where it was raised, the checkpoint kept and the resume."""
+    run, env_id = tmp_path / "run", f"{user_envs}:UserFlaky-v0"
+    flaky = importlib.import_module(user_envs).Flaky
+    flaky.steps, flaky.fail_at = 0, 100  # in the second update's rollout, after the first update's checkpoint
+    assert main(["train", "--env-id", env_id, *TINY, "--total-steps", "128", "--checkpoint-every", "1",
+                 "--run-dir", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "UserFlaky-v0's step() raised ConnectionError: the motor driver stopped answering (at " in err, err
+    line = next(i for i, text in enumerate(USER_ENVS.splitlines(), 1) if "raise ConnectionError" in text)
+    assert f"fpo_user_envs.py:{line};" in err, err
+    assert f"the last checkpoint ({run / 'checkpoints' / 'latest.pt'}) is intact" in err and f"--run-dir {run} --resume" in err, err
+    assert load_checkpoint(run)["global_step"] == 64
+    flaky.fail_at = None  # the environment fixed
+    assert main(["train", "--run-dir", str(run), "--resume", "--no-progress"]) == 0
+    assert load_checkpoint(run)["global_step"] == 128
+    flaky.fail_at = flaky.steps + 3
+    assert main(["eval", str(run), "--episodes", "1"]) == 2
+    assert "UserFlaky-v0's step() raised ConnectionError" in capsys.readouterr().err
