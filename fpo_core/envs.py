@@ -178,6 +178,10 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
     """A vector env whose ``step`` resets finished envs in the same step (``final_obs`` in info)."""
     probe = make_env(env_id)
     spec = EnvSpec.of(probe, env_id)
+    if not (getattr(probe.unwrapped, "dt", 0.0) or probe.metadata.get("render_fps")):  # EnvSpec.of took 1 s
+        log.warning("%s has no `dt` attribute and no metadata['render_fps']: the run records a control period of 1 s "
+                    "(an exported model's control_period_s, the rate the ROS policy node runs it at); give the env a `dt` "
+                    "(seconds per step)", env_id)
     probe.close()
     fns = [lambda: CheckedEnv(make_env(env_id), env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP

@@ -1,6 +1,7 @@
 """fpo_core.envs: the joints an environment's actions drive, and users' own environments by `module:id`."""
 
 import importlib
+import logging
 from types import SimpleNamespace
 
 import gymnasium as gym
@@ -10,7 +11,7 @@ from gymnasium.spaces import Box
 
 from fpo_core.checkpoint import load_checkpoint
 from fpo_core.cli import main
-from fpo_core.envs import EnvSpec, joint_names
+from fpo_core.envs import EnvSpec, joint_names, make_vec_env
 from fpo_core.errors import UsageError
 
 from .helpers import TINY
@@ -229,3 +230,14 @@ def test_an_env_that_raises_mid_training_is_named_in_one_line_and_the_run_resume
     flaky.fail_at = flaky.steps + 3
     assert main(["eval", str(run), "--episodes", "1"]) == 2
     assert "UserFlaky-v0's step() raised ConnectionError" in capsys.readouterr().err
+
+
+def test_a_run_of_an_env_without_a_step_time_warns_of_the_control_period_it_records(user_envs, caplog):
+    """Without ``dt`` or ``render_fps`` the run silently recorded 1 s: an exported model ran at 1 Hz on the robot."""
+    for env_id, guessed in ((f"{user_envs}:UserPlain-v0", True), (f"{user_envs}:UserPendulum-v0", False)):  # dt 0.05
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="fpo"):
+            envs, spec = make_vec_env(env_id, 1)
+        envs.close()
+        assert (spec.dt == 1.0) == guessed
+        assert ("records a control period of 1 s" in caplog.text) == guessed, caplog.text
