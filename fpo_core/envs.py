@@ -11,6 +11,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
+from fpo_core.contract import CONTROL_PERIOD_S
 from fpo_core.errors import EnvFailed, FpoError, UsageError
 from fpo_core.signals import sigint_ignored
 
@@ -182,6 +183,10 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tupl
         log.warning("%s has no `dt` attribute and no metadata['render_fps']: the run records a control period of 1 s "
                     "(an exported model's control_period_s, the rate the ROS policy node runs it at); give the env a `dt` "
                     "(seconds per step)", env_id)
+    elif not CONTROL_PERIOD_S[0] <= spec.dt <= CONTROL_PERIOD_S[1]:
+        log.warning("%s steps every %g s, outside the control periods an exported model can carry (%g to %g s): the run "
+                    "trains and evaluates, but `fpo export` will refuse it; to deploy, make one env step span such a period "
+                    "(several physics steps per action)", env_id, spec.dt, *CONTROL_PERIOD_S)
     probe.close()
     fns = [lambda: CheckedEnv(make_env(env_id), env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP

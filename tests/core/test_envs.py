@@ -45,6 +45,13 @@ class Plain(gym.Env):  # takes no constructor arguments, not even render_mode
 gym.register("UserPlain-v0", entry_point=Plain, max_episode_steps=20)
 
 
+class Fast(Plain):  # a 20 kHz loop: one step per physics step
+    dt = 5e-5
+
+
+gym.register("UserFast-v0", entry_point=Fast, max_episode_steps=20)
+
+
 class Strict(Plain):  # asserts each action is in its box, as gymnasium's LunarLander does
     def __init__(self, dtype="float32", bound=1.0):
         self.action_space = gym.spaces.Box(-bound, bound, (2,), dtype=dtype)
@@ -241,3 +248,11 @@ def test_a_run_of_an_env_without_a_step_time_warns_of_the_control_period_it_reco
         envs.close()
         assert (spec.dt == 1.0) == guessed
         assert ("records a control period of 1 s" in caplog.text) == guessed, caplog.text
+
+
+def test_a_run_of_an_env_stepping_faster_than_an_export_can_carry_is_warned_of_at_its_start(user_envs, caplog):
+    """A dt of 5e-5 s trained to the end, then `fpo export` refused the run (control_period_s out of range)."""
+    with caplog.at_level(logging.WARNING, logger="fpo"):
+        envs, _ = make_vec_env(f"{user_envs}:UserFast-v0", 1)
+    envs.close()
+    assert "steps every 5e-05 s, outside the control periods an exported model can carry (0.0001 to 3600 s)" in caplog.text
