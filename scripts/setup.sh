@@ -35,6 +35,20 @@ if [ "$ros_distro" = jazzy ] && $system_ros; then
   echo "setup: FPO_ROS_DISTRO=jazzy chooses PyPI wheels, but an installed ROS 2 is importable and would be used" >&2; exit 1
 fi
 
+# A venv set up for the other kind of ROS 2 cannot be changed in place: one with PyPI's wheels keeps them (and their .pth,
+# which puts their libraries on LD_LIBRARY_PATH beside the installed ROS 2's) and does not see the system's packages
+# (colcon); one for an installed ROS 2 would take numpy 2 and the wheels, and fail next to that ROS 2 again
+stamp="$VENV/.fpo-setup-stamp"
+if $system_ros && compgen -G "$VENV/lib/python3*/site-packages/ros_rclpy-*.dist-info" > /dev/null; then
+  echo "setup: $VENV holds ROS 2 wheels from PyPI (it was set up before an installed ROS 2 was sourced), whose libraries" \
+    "would mix with the installed one's: remove it (rm -r $VENV) and run this again, or set FPO_VENV to a new path" >&2
+  exit 1
+fi
+if ! $system_ros && [ -f "$stamp" ] && [ "$(cut -d' ' -f2 "$stamp")" = dev ]; then
+  echo "setup: $VENV was set up for an installed ROS 2, whose rclpy does not import now: source its setup.bash" \
+    "(/opt/ros/<distro>/setup.bash) first, or set FPO_VENV to a new path for the ROS 2 wheels from PyPI" >&2
+  exit 1
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   "$PY" -m venv "${venv_flags[@]}" "$VENV"
@@ -49,7 +63,6 @@ if [ "$ros_distro" = jazzy ]; then  # Jazzy's wheels instead of Kilted's: its pi
 fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
-stamp="$VENV/.fpo-setup-stamp"
 want="$(cat setup.py "$constraints" | sha256sum | cut -d' ' -f1) $extras"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import fpo_core, torch' 2>/dev/null; then
   echo "setup: $VENV is up to date"

@@ -1,0 +1,51 @@
+"""scripts/setup.sh's choice between an installed ROS 2 and PyPI's wheels, checked before it installs anything.
+
+Each run gets a stand-in venv whose python refuses every command (a run that got as far as pip fails with its exit
+code, not the expected message) and an interpreter without site-packages, so only the stand-in rclpy is seen.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITELESS = "#!/bin/sh\nexec {} -S \"$@\"\n".format(sys.executable)
+REFUSES = "#!/bin/sh\necho \"the venv's python ran: $*\" >&2\nexit 3\n"
+
+
+def _script(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def setup_sh(tmp_path: Path, stamp: str, rclpy: str | None) -> subprocess.CompletedProcess:
+    """Run setup.sh on a stand-in venv set up for ``stamp``'s extras (with the ROS 2 wheels for ``dev,ros``);
+    ``rclpy``: the stand-in rclpy's code, or None for none."""
+    venv = tmp_path / "venv"
+    _script(venv / "bin/python", REFUSES)
+    (venv / ".fpo-setup-stamp").write_text(f"0123 {stamp}\n")
+    if "ros" in stamp.split(","):
+        (venv / "lib/python3.11/site-packages/ros_rclpy-9.1.2.dist-info").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FPO_ROS_DISTRO")}
+    if rclpy is not None:
+        _script(tmp_path / "ros/rclpy/__init__.py", rclpy)
+        env["PYTHONPATH"] = str(tmp_path / "ros")
+    env.update(FPO_VENV=str(venv), PYTHON=str(_script(tmp_path / "python", SITELESS)))
+    return subprocess.run(["bash", "scripts/setup.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_a_venv_of_pypi_wheels_is_not_reused_beside_an_installed_ros(tmp_path):
+    done = setup_sh(tmp_path, stamp="dev,ros", rclpy="")
+    assert done.returncode == 1, done.stderr
+    assert "holds ROS 2 wheels from PyPI" in done.stderr and "rm -r" in done.stderr, done.stderr
+
+
+def test_a_venv_for_an_installed_ros_is_not_given_pypi_wheels_when_it_is_not_sourced(tmp_path):
+    done = setup_sh(tmp_path, stamp="dev", rclpy=None)
+    assert done.returncode == 1, done.stderr
+    assert "was set up for an installed ROS 2" in done.stderr and "setup.bash" in done.stderr, done.stderr
