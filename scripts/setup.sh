@@ -24,6 +24,13 @@ if "$PY" -c 'import rclpy' 2>/dev/null; then
   extras="dev"
   venv_flags=(--system-site-packages)
   system_ros=true
+elif found="$("$PY" -S -c 'import importlib.util as u; s = u.find_spec("rclpy"); print(s.origin if s else "")' 2>/dev/null)" \
+    && [ -n "$found" ]; then  # on PYTHONPATH (-S: no site-packages), before the rclpy that PyPI's wheels would install
+  echo "setup: $PY finds rclpy ($found) but cannot import it ($("$PY" -c 'import rclpy' 2>&1 |
+    grep -E '^[A-Za-z.]*(Error|Exception): ' | tail -1)): a ROS 2 sourced for another Python, or a broken one; set PYTHON" \
+    "to the Python it was built for (apt's: /usr/bin/python3), or open a shell without its setup.bash to use the ROS 2" \
+    "wheels from PyPI" >&2
+  exit 1
 fi
 
 ros_distro="${FPO_ROS_DISTRO:-kilted}"  # which ROS 2 wheels from PyPI (CI tests the nodes on both)

@@ -49,3 +49,12 @@ def test_a_venv_for_an_installed_ros_is_not_given_pypi_wheels_when_it_is_not_sou
     done = setup_sh(tmp_path, stamp="dev", rclpy=None)
     assert done.returncode == 1, done.stderr
     assert "was set up for an installed ROS 2" in done.stderr and "setup.bash" in done.stderr, done.stderr
+
+
+def test_an_rclpy_that_is_found_but_does_not_import_stops_the_setup(tmp_path):
+    """A ROS 2 sourced for another Python (a conda or pyenv python3 first on PATH): PyPI's wheels would sit behind its
+    rclpy on PYTHONPATH."""
+    done = setup_sh(tmp_path, stamp="dev,ros", rclpy="raise ImportError('librcl.so: cannot open shared object file')")
+    assert done.returncode == 1, done.stderr
+    assert "cannot import it (ImportError: librcl.so: cannot open shared object file)" in done.stderr, done.stderr
+    assert "set PYTHON" in done.stderr, done.stderr
