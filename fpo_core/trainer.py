@@ -154,8 +154,7 @@ class Trainer:
         try:
             self.next_obs, _ = call_env(cfg.env_id, "reset", self.envs.reset, seed=first_env_seed(cfg, self.rank, self.iteration))
             check_finite(cfg.env_id, self.next_obs, 0.0, "reset")
-        except EnvFailed as e:
-            self.envs.close()
+        except EnvFailed as e:  # __init__ closes the envs
             raise self._with_checkpoint(e) from None
         self.reward_scaler.ret.zero_()  # every env starts a new episode (on a resume too): no discounted return carries over
 
