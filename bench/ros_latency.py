@@ -35,6 +35,7 @@ from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from fpo_core.runtime import FlowPolicy  # noqa: E402
 from fpo_ros.closed_loop import stop  # noqa: E402
+from fpo_ros.common import FpoNode  # noqa: E402
 
 QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 KS = (1, 5, 10)
@@ -42,8 +43,8 @@ RATES_HZ = (250, 500, 1000, 2000)
 WARMUP = 200
 
 
-class Echo(Node):
-    """The floor: republish each observation as the action, nothing else."""
+class Echo(FpoNode):
+    """The floor: republish each observation as the action, nothing else (an ``FpoNode``: ``fpo_ros.common.main`` runs it)."""
 
     def __init__(self) -> None:
         super().__init__("fpo_echo")
