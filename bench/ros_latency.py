@@ -15,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from rcl_interfaces.srv import SetParameters  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
+from fpo_core.errors import FpoError  # noqa: E402
 from fpo_core.runtime import FlowPolicy  # noqa: E402
 from fpo_ros.closed_loop import stop  # noqa: E402
 from fpo_ros.common import FpoNode  # noqa: E402
@@ -81,9 +83,13 @@ class Client(Node):
             self.executor_.spin_once(timeout_sec=left)
         return time.perf_counter() - start
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, node: subprocess.Popen, timeout: float = 30.0) -> None:
         end = time.monotonic() + timeout
         while self.round_trip(time.monotonic() + 0.2) == float("inf"):
+            if node.poll() is not None:  # it will never reply: say why instead of waiting out the timeout
+                node.log.seek(0)
+                tail = node.log.read().decode(errors="replace").strip().splitlines()[-10:]
+                raise SystemExit(f"the node under test exited with status {node.returncode} before replying:\n" + "\n".join(tail))
             if time.monotonic() > end:
                 raise SystemExit("no reply from the node under test within 30 s")
 
@@ -127,7 +133,11 @@ class Client(Node):
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A node process; its stderr goes to a temporary file (``proc.log``) that ``Client.wait_ready`` shows if the node dies."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log
+    return proc
 
 
 def us(x: np.ndarray, q: float) -> float:
@@ -151,6 +161,8 @@ def main() -> None:
     ap.add_argument("--hold-s", type=float, default=10.0)
     ap.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.samples < 1 or not a.hold_s > 0:
+        ap.error("--samples must be >= 1 and --hold-s > 0")
     if a.echo:
         from fpo_ros.common import main as run_node
 
@@ -163,14 +175,14 @@ def main() -> None:
     try:
         echo = start([__file__, str(a.model), "--echo"])
         try:
-            client.wait_ready()
+            client.wait_ready(echo)
             floor = client.latencies(a.samples)
             echo_misses = [client.deadline_misses(rate, a.hold_s) for rate in RATES_HZ]
         finally:
             stop(echo)
         node = start(["-m", "fpo_ros.policy_node", "--ros-args", "-p", f"model_path:={a.model.resolve()}", "-p", "noise:=zero"])
         try:
-            client.wait_ready()
+            client.wait_ready(node)
             for k in KS:
                 client.set_num_steps(k)
                 rtt = client.latencies(a.samples)
@@ -203,4 +215,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FpoError as e:  # an unusable model file: one line, as fpo eval says it
+        raise SystemExit(f"ros_latency.py: error: {e}") from None
