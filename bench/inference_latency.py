@@ -97,6 +97,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("run", nargs="?", type=Path, help="run directory or checkpoint (default: build an untrained one)")
     parser.add_argument("--iters", type=int, default=2000, help="timed actions per path and K")
     args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # torch eager on one thread too, as the ONNX sessions run (and as the table's header says)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ckpt = args.run or build_checkpoint(work / "ckpt.pt")
