@@ -19,11 +19,13 @@ import numpy as np
 import torch
 
 from fpo_core.checkpoint import LoadedPolicy, save_checkpoint
+from fpo_core.errors import FpoError, UsageError
 from fpo_core.export import export_policy
 from fpo_core.runtime import FlowPolicy, open_session
 
 STEPS = (1, 2, 5, 10, 20)
 INTEGRATOR = "euler"
+ROUNDS = 10
 
 
 def build_checkpoint(path: Path) -> Path:
@@ -43,7 +45,7 @@ def build_checkpoint(path: Path) -> Path:
     return path
 
 
-def timings(paths: dict[str, Callable[[], object]], iters: int, rounds: int = 10) -> dict[str, tuple[float, float]]:
+def timings(paths: dict[str, Callable[[], object]], iters: int, rounds: int = ROUNDS) -> dict[str, tuple[float, float]]:
     """p50 and p99 wall time (µs) of each path; paths take turns in ``rounds`` so load spikes hit all alike."""
     times: dict[str, list[float]] = {name: [] for name in paths}
     for fn in paths.values():
@@ -95,13 +97,17 @@ def table(rows: dict[int, dict[str, tuple[float, float]]]) -> str:
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", nargs="?", type=Path, help="run directory or checkpoint (default: build an untrained one)")
-    parser.add_argument("--iters", type=int, default=2000, help="timed actions per path and K")
+    parser.add_argument("--iters", type=int, default=2000, help=f"timed actions per path and K (>= {ROUNDS}: the paths take turns in {ROUNDS} rounds)")
     args = parser.parse_args(argv)
+    if args.iters < ROUNDS:
+        parser.error(f"--iters must be >= {ROUNDS}, got {args.iters}")
     torch.set_num_threads(1)  # torch eager on one thread too, as the ONNX sessions run (and as the table's header says)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ckpt = args.run or build_checkpoint(work / "ckpt.pt")
         loaded = LoadedPolicy.load(ckpt)
+        if loaded.config.algo == "gaussian":  # no sampler: neither K nor a fused graph applies
+            raise UsageError(f"{ckpt} holds a gaussian policy; this bench times flow sampling, so pass an fpo or dppo run")
         export_policy(ckpt, work / "step.onnx")
         rows = {}
         for k in STEPS:
@@ -115,4 +121,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FpoError as e:  # a missing run, a Gaussian policy (nothing to fuse): one line
+        raise SystemExit(f"inference_latency.py: error: {e}") from None

@@ -2,9 +2,14 @@
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
+
+from fpo_core.trainer import Trainer
+from tests.core.helpers import tiny_config
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "inference_latency.py"
 
@@ -28,3 +33,13 @@ def test_table_of_every_path_on_one_thread(capsys):
     assert ", 1 thread;" in out
     rows = re.findall(r"^\| (\d+) \|(?: [\d.]+ / [\d.]+ \|){4} [\d.]+× \| [\d.]+× \|$", out, re.M)
     assert rows == ["1", "2", "5", "10", "20"], out
+
+
+def test_bad_input_is_one_line(tmp_path):
+    gaussian = tmp_path / "gaussian"
+    Trainer(tiny_config(gaussian, algo="gaussian", total_steps=128, update_epochs=1)).train()
+    for args, expected in ((["--iters", "5"], "--iters must be >= 10"),
+                           ([str(tmp_path / "missing")], "inference_latency.py: error: checkpoint"),
+                           ([str(gaussian)], "holds a gaussian policy")):
+        r = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
+        assert r.returncode != 0 and expected in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
