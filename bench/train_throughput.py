@@ -26,7 +26,7 @@ from fpo_core.trainer import Trainer
 
 
 def random_ceiling(envs, actions: list[np.ndarray], steps: int) -> dict[str, float]:
-    n = steps // envs.num_envs
+    n = max(1, steps // envs.num_envs)  # at least one vector step, as train_speed times at least one rollout
     t0 = time.perf_counter()
     for i in range(n):
         envs.step(actions[i % len(actions)])
@@ -62,6 +62,8 @@ def main() -> None:
                    help="on a CUDA device, replay the rollout step, the update's gradients and GAE as CUDA graphs")
     p.add_argument("--preset", action="store_true", help="start each algorithm from its per-task preset, as fpo train does")
     args = p.parse_args()
+    if args.steps < 1 or args.repeats < 1:
+        p.error("--steps and --repeats must be >= 1")
     presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}
     base = TrainConfig(env_id=args.env_id, **presets["fpo"])
     envs, _ = make_vec_env(args.env_id, base.num_envs)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "train_throughput.py"
 
 
@@ -30,3 +32,15 @@ def test_bad_device_is_one_line():
     r = bench("--device", "nonsense")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "unknown device 'nonsense'" in r.stderr
+
+
+@pytest.mark.parametrize("size", ["--steps", "--repeats"])
+def test_a_size_below_one_is_refused_first(size):
+    r = bench("--env-id", "InvertedPendulum-v5", size, "0")
+    assert r.returncode == 2 and "--steps and --repeats must be >= 1" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_fewer_steps_than_envs_still_time_every_row():
+    r = bench("--env-id", "InvertedPendulum-v5", "--steps", "8")  # 16 envs: the ceiling times one vector step
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert re.search(r"^\| random actions \(ceiling\) \| [\d,]+ \|", r.stdout, re.M) and "FPO / ceiling throughput" in r.stdout
