@@ -22,6 +22,8 @@ def test_presets_row_per_algorithm_and_ratios():
     rows = re.findall(r"^\| ([a-z ()]+) \| ([\d,]+) \|", r.stdout, re.M)
     assert [name for name, _ in rows] == ["random actions (ceiling)", "gaussian training", "fpo training"]
     assert all(int(sps.replace(",", "")) > 0 for _, sps in rows)
+    assert re.search(r"^\| random actions \(ceiling\) \| [\d,]+ \| - \| - \|$", r.stdout, re.M)  # no rollout, no update
+    assert re.search(r"^\| fpo training \| [\d,]+ \| \d+\.\d \| \d+\.\d \|$", r.stdout, re.M)
     medians = re.search(r"^FPO / ceiling throughput: (\d\.\d\d) .*FPO / Gaussian wall-clock per step: (\d\.\d\d)", r.stdout, re.M)
     spread = re.search(r"^per repeat: FPO / ceiling (\d\.\d\d)-(\d\.\d\d), FPO / Gaussian (\d\.\d\d)-(\d\.\d\d)$", r.stdout, re.M)
     assert medians and spread  # one repeat: each range is that repeat's ratio, which is the median's
