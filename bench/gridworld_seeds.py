@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from fpo_core.checkpoint import LoadedPolicy
+from fpo_core.errors import UsageError
 from fpo_core.gridworld_plot import dip_ratio, saddle_actions, saddle_rollouts, train_config
 from fpo_core.trainer import Trainer
 from fpo_sim.gridworld import BOTTOM, TOP
@@ -25,6 +26,13 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
     p.add_argument("--steps", type=int, default=122_880, help="env steps per run (fpo gridworld's default)")
     args = p.parse_args()
+    if args.steps < 1:
+        p.error(f"--steps must be >= 1, got {args.steps}")
+    for seed in args.seeds:  # every seed's settings, before the first of the runs (a minute each) trains
+        try:
+            train_config("fpo", total_steps=args.steps, seed=seed).resolved()
+        except UsageError as e:
+            p.error(str(e))
     print("| seed | top goal | bottom goal | dip ratio |\n|---:|---:|---:|---:|")
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:

@@ -27,3 +27,10 @@ def test_one_row_per_seed():
     rows = re.findall(r"^\| (\d) \| (\d+)% \| (\d+)% \| ([\d.]+|inf) \|$", r.stdout, re.M)
     assert [row[0] for row in rows] == ["1", "2"]
     assert all(int(top) + int(bottom) <= 100 for _, top, bottom, _ in rows)
+
+
+def test_bad_sizes_are_one_line_before_any_run():
+    for args, expected in ((["--steps", "0"], "--steps must be >= 1"), (["--seeds", "1", "-1"], "--seed must be in [0, 2**31)")):
+        r = subprocess.run([sys.executable, str(BENCH / "gridworld_seeds.py"), *args], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert "| seed |" not in r.stdout  # refused before the table (and seed 1's run) started
