@@ -20,6 +20,7 @@ import torch
 from fpo_core.actions import squash
 from fpo_core.checkpoint import LoadedPolicy
 from fpo_core.envs import make_env
+from fpo_core.errors import FpoError
 
 
 def spread(loaded: LoadedPolicy, states: int, samples: int) -> tuple[float, float]:
@@ -46,9 +47,14 @@ def main() -> None:
     p.add_argument("--states", type=int, default=300)
     p.add_argument("--samples", type=int, default=32)
     args = p.parse_args()
+    if args.states < 1 or args.samples < 2:
+        p.error("--states must be >= 1 and --samples >= 2 (a spread needs two draws)")
+    try:
+        policies = [LoadedPolicy.load(run) for run in args.runs]  # every run, before the first rollout
+    except FpoError as e:  # a missing run, an exported .onnx: one line
+        p.error(str(e))
     print("| run | algo | squash | action std (policy space) | action std (env box) |\n|---|---|---|---:|---:|")
-    for run in args.runs:
-        loaded = LoadedPolicy.load(run)
+    for run, loaded in zip(args.runs, policies):
         raw, boxed = spread(loaded, args.states, args.samples)
         print(f"| {run} | {loaded.config.algo} | {loaded.config.squash} | {raw:.3f} | {boxed:.3f} |")
 

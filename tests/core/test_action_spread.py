@@ -17,3 +17,10 @@ def test_action_spread_reports_the_run(trained_run):
     raw, boxed = float(cells[3]), float(cells[4])
     # InvertedPendulum's box is [-3, 3]: tanh then scaling by 3 can spread a sample by at most 3× its raw spread.
     assert 0 < raw and 0 < boxed <= 3 * raw
+
+
+def test_bad_input_is_one_line(tmp_path):
+    for args, expected in (([str(tmp_path / "missing")], "action_spread.py: error: checkpoint"),
+                           ([str(tmp_path), "--samples", "1"], "--samples >= 2")):
+        r = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr
