@@ -32,6 +32,8 @@ import torch
 
 from fpo_core.checkpoint import LATEST, LoadedPolicy
 from fpo_core.config import TrainConfig
+from fpo_core.envs import make_env
+from fpo_core.errors import UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
 from fpo_core.presets import LOCOMOTION, preset
 from fpo_core.trainer import Trainer
@@ -249,8 +251,18 @@ def main() -> None:
     if args.eval_episodes < 1 or args.steps < 1 or args.jobs < 1:
         p.error("--eval-episodes, --steps and --jobs must be >= 1")
     if args.report_only:
+        if not any(args.out.glob("runs/*/result.json")):
+            p.error(f"{args.out} holds no finished run (runs/*/result.json) to report")
         rows = build_report(args.out)
     else:
+        try:  # every task and cell's settings, before the first cell trains (one unknown id would fail all its cells)
+            for task in args.tasks:
+                make_env(task).close()
+                for algo in args.algos:
+                    for seed in args.seeds:
+                        run_config(Cell(task, algo, seed), args.steps, args.out, args.update_threads).resolved()
+        except UsageError as e:
+            p.error(str(e))
         rows = run_grid(args.tasks, args.algos, args.seeds, args.steps, args.out, args.eval_episodes, args.jobs,
                         report=not args.no_report, update_threads=args.update_threads)
     if rows:

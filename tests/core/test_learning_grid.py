@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,14 @@ def test_grid_resumes_skips_and_reports(tmp_path):
     (out / "results.md").unlink()
     assert bench.build_report(out) == rows and (out / "results.md").exists()  # --report-only
     assert json.loads((fpo.run_dir(out) / "result.json").read_text())["seed"] == 0
+
+
+def test_bad_input_is_one_line_before_any_cell(tmp_path):
+    out = tmp_path / "grid"
+    for args, expected in ((["--tasks", "NoSuchEnv-v0", "--algos", "fpo", "--seeds", "1"], "unknown environment id 'NoSuchEnv-v0'"),
+                           (["--tasks", "InvertedPendulum-v5", "--seeds", "-1"], "--seed must be in [0, 2**31)"),
+                           (["--report-only"], "holds no finished run")):
+        r = subprocess.run([sys.executable, str(BENCH), "--steps", "1024", "--out", str(out), *args], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert not out.exists()  # refused before the first cell made its run directory
