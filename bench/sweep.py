@@ -29,6 +29,9 @@ import numpy as np
 from learning import EVAL_COLUMNS, evaluate, training_curve
 
 from fpo_core.checkpoint import LATEST, LoadedPolicy
+from fpo_core.cli import train_config
+from fpo_core.envs import make_env
+from fpo_core.errors import UsageError
 
 
 def parse_variant(text: str) -> tuple[str, list[str]]:
@@ -38,6 +41,30 @@ def parse_variant(text: str) -> tuple[str, list[str]]:
     return name, shlex.split(flags)
 
 
+def train_args(args: argparse.Namespace, flags: list[str], seed: int, run_dir: Path, threads: int) -> list[str]:
+    """The ``fpo train`` options of one run: the sweep's settings, then the variant's flags."""
+    return ["--env-id", args.task, "--algo", args.algo, "--seed", str(seed), "--total-steps", str(args.steps),
+            "--run-dir", str(run_dir), "--no-progress", "--no-tensorboard", "--eval-episodes", "0", "--checkpoint-every", "2",
+            "--update-threads", str(threads), *flags]
+
+
+def check(p: argparse.ArgumentParser, args: argparse.Namespace, threads: int) -> None:
+    """Refuse an unknown task and any variant whose flags ``fpo train`` would refuse, before the first run starts
+    (a run that fails at once only says 'FAILED before its first checkpoint', the reason in its log)."""
+    try:
+        make_env(args.task).close()
+    except UsageError as e:
+        p.error(str(e))
+    for name, flags in args.variant:
+        for seed in args.seeds:
+            try:
+                train_config(train_args(args, flags, seed, args.out / "runs" / f"{name}__s{seed}", threads)).resolved()
+            except UsageError as e:
+                p.error(f"--variant {name}: {e}")
+            except SystemExit:  # tyro has printed which option it could not parse
+                p.error(f"--variant {name}: `fpo train` refuses its flags {' '.join(map(shlex.quote, flags))!r} (above)")
+
+
 def train_and_eval(args: argparse.Namespace, name: str, flags: list[str], seed: int, threads: int) -> str:
     """Train (or resume) one run under the time limit, then evaluate its latest checkpoint in a subprocess."""
     run_dir = args.out / "runs" / f"{name}__s{seed}"
@@ -45,9 +72,7 @@ def train_and_eval(args: argparse.Namespace, name: str, flags: list[str], seed: 
     log.parent.mkdir(parents=True, exist_ok=True)
     if (run_dir / "eval.json").exists():
         return f"{run_dir.name}: skipped (evaluated)"
-    train = [sys.executable, "-m", "fpo_core.cli", "train", "--env-id", args.task, "--algo", args.algo, "--seed", str(seed),
-             "--total-steps", str(args.steps), "--run-dir", str(run_dir), "--no-progress", "--no-tensorboard",
-             "--eval-episodes", "0", "--checkpoint-every", "2", "--update-threads", str(threads), *flags]
+    train = [sys.executable, "-m", "fpo_core.cli", "train", *train_args(args, flags, seed, run_dir, threads)]
     if (run_dir / LATEST).exists():
         train.append("--resume")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +139,7 @@ def report(out: Path) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", default="Hopper-v5")
-    p.add_argument("--algo", default="fpo")
+    p.add_argument("--algo", default="fpo", choices=("fpo", "gaussian", "dppo"))
     p.add_argument("--variant", action="append", type=parse_variant, default=[], help="NAME=FLAGS, repeatable")
     p.add_argument("--seeds", nargs="+", type=int, default=[1])
     p.add_argument("--steps", type=int, default=300_000)
@@ -133,7 +158,10 @@ def main() -> None:
         return
     if not args.variant:
         p.error("give at least one --variant NAME=FLAGS (base= for the preset alone)")
+    if args.jobs < 1 or args.eval_episodes < 1:
+        p.error("--jobs and --eval-episodes must be >= 1")
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    check(p, args, threads)
     work = [(name, flags, seed) for name, flags in args.variant for seed in args.seeds]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for line in pool.map(lambda w: train_and_eval(args, *w, threads), work):
