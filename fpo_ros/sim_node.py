@@ -24,7 +24,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from fpo_core.envs import EnvSpec, make_env
+from fpo_core.envs import CheckedEnv, EnvSpec, make_env
 from fpo_core.runtime import FlowPolicy
 from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides, choice_descriptor, declare_number,
                             declare_qos, main as run_main)
@@ -66,9 +66,8 @@ class SimNode(FpoNode):
             if not model_path:
                 raise StartupError("set env_id (e.g. -p env_id:=InvertedPendulum-v5) or model_path (its env id is used)")
             env_id = FlowPolicy.load(model_path).contract.env_id
-        self.env = make_env(env_id)
+        self.env = CheckedEnv(make_env(env_id), env_id)  # actions in the env's dtype and box, as in training
         self.spec = EnvSpec.of(self.env, env_id)
-        self.low, self.high = np.asarray(self.spec.action_low), np.asarray(self.spec.action_high)
         self.joints = joint_addresses(getattr(self.env.unwrapped, "model", None), self.spec.joint_names)
 
         self.obs_pub = self.create_publisher(Float64MultiArray, "observation", qos["observation"])
@@ -98,12 +97,12 @@ class SimNode(FpoNode):
 
     def _on_action(self, msg: Float64MultiArray) -> None:
         action = np.asarray(msg.data, dtype=np.float64)
-        if action.shape != self.low.shape or not np.isfinite(action).all():
+        if action.shape != (self.spec.act_dim,) or not np.isfinite(action).all():
             self.rejected += 1
-            self.get_logger().warning(f"rejected an action with {action.size} values (expected {self.low.size}, finite); "
+            self.get_logger().warning(f"rejected an action with {action.size} values (expected {self.spec.act_dim}, finite); "
                                       f"{self.rejected} rejected so far", throttle_duration_sec=1.0)
             return
-        self.action = np.clip(action, self.low, self.high)
+        self.action = action
         self.last_action_time = time.monotonic()
         if self.mode != "lockstep" or self.done_at is not None:
             return

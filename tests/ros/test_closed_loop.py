@@ -73,3 +73,40 @@ def test_joint_effort_is_the_force_at_the_joint():
     np.testing.assert_allclose(effort, 0.5 * model.actuator_gear[:, 0])
     assert len(set(effort)) > 1
     env.close()
+
+
+STRICT_ENV = '''
+import gymnasium as gym
+import numpy as np
+
+
+class Strict(gym.Env):  # a float32 box it checks every action against, as gymnasium's LunarLander does
+    observation_space = gym.spaces.Box(-1.0, 1.0, (3,))
+    action_space = gym.spaces.Box(-0.3, 0.3, (2,))
+    dt = 0.02
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(3, np.float32), {}
+
+    def step(self, action):
+        assert self.action_space.contains(action), f"{action!r} is not in {self.action_space}"
+        return np.zeros(3, np.float32), 1.0, False, False, {}
+
+
+gym.register("Strict-v0", entry_point=Strict, max_episode_steps=5)
+'''
+
+
+def test_sim_steps_a_users_env_that_checks_its_actions(start_node, ros, ros_env, tmp_path):
+    """The sim once handed such an env the float64 action off the topic (no member of a float32 box), or one past the
+    box: the env's assertion stopped the robot at its first step. It now fits actions to the env as training does."""
+    (tmp_path / "fpo_strict_env.py").write_text(STRICT_ENV)
+    ros_env["PYTHONPATH"] = f"{tmp_path}:{ros_env.get('PYTHONPATH', '')}"
+    stats = ros.collect(Float64MultiArray, "episode_stats", STATS_QOS)
+    sim = start_node("sim_node", env_id="fpo_strict_env:Strict-v0", mode="realtime", episodes=1)
+    pub = ros.publisher("action")
+    ros.wait_for(lambda: len(stats) >= 1, STARTUP_S, "an episode of the strict env", proc=sim,
+                 every=lambda: pub.publish(Float64MultiArray(data=[0.1, 5.0])))  # the second beyond the box
+    assert stats[0].data.tolist() == [0.0, 5.0, 5.0]
+    assert sim.wait(STARTUP_S) == 0, sim.output()
