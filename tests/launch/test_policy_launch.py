@@ -11,6 +11,13 @@ import pytest
 launch_pytest = pytest.importorskip(
     "launch_pytest", reason="needs ROS 2's launch stack (launch, launch_ros, launch_pytest), e.g. an apt ROS 2 "
                             "with `colcon build --packages-select fpo_ros` sourced; not installable from PyPI")
+from ament_index_python.packages import PackageNotFoundError, get_package_prefix  # noqa: E402
+
+try:  # launch finds the nodes through the ament index: without the built package it fails, it does not skip
+    get_package_prefix("fpo_ros")
+except (PackageNotFoundError, OSError):  # OSError: no AMENT_PREFIX_PATH at all
+    pytest.skip("ROS 2's launch stack is here but the fpo_ros package is not built and sourced: `python -m colcon build "
+                "--packages-select fpo_ros` in the workspace, then `source install/setup.bash`", allow_module_level=True)
 
 import launch  # noqa: E402
 import rclpy  # noqa: E402
