@@ -64,6 +64,8 @@ def main() -> None:
     args = p.parse_args()
     if args.steps < 1 or args.repeats < 1:
         p.error("--steps and --repeats must be >= 1")
+    if args.threads < 0 or args.update_threads < 0:  # TrainConfig would name its own options, --torch-threads ...
+        p.error("--threads and --update-threads must be >= 0 (0 = automatic)")
     presets = {algo: preset(args.env_id, algo) if args.preset else {} for algo in ("gaussian", "fpo")}
     base = TrainConfig(env_id=args.env_id, **presets["fpo"])
     envs, _ = make_vec_env(args.env_id, base.num_envs)

@@ -42,6 +42,11 @@ def test_a_size_below_one_is_refused_first(size):
     assert r.returncode == 2 and "--steps and --repeats must be >= 1" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+def test_negative_threads_name_the_bench_s_own_options():
+    r = bench("--env-id", "InvertedPendulum-v5", "--threads", "-1")
+    assert r.returncode == 2 and "--threads and --update-threads must be >= 0" in r.stderr, r.stderr
+
+
 def test_fewer_steps_than_envs_still_time_every_row():
     r = bench("--env-id", "InvertedPendulum-v5", "--steps", "8")  # 16 envs: the ceiling times one vector step
     assert r.returncode == 0, r.stderr[-2000:]
