@@ -19,7 +19,9 @@ if "$PY" -c 'import sys; sys.exit(sys.version_info >= (3, 11))'; then constraint
 extras="dev,ros"
 venv_flags=()
 system_ros=false
-if "$PY" -c 'import rclpy' 2>/dev/null; then
+# an rclpy inside $VENV is PyPI's wheels in this venv (run with the venv active), not an installed ROS 2
+if "$PY" -c 'import os, sys, rclpy; sys.exit(os.path.realpath(rclpy.__file__).startswith(os.path.realpath(sys.argv[1]) + os.sep))' \
+    "$VENV" 2>/dev/null; then
   echo "setup: using the ROS 2 already installed ($(command -v ros2 || echo rclpy importable)); not installing ROS wheels"
   extras="dev"
   venv_flags=(--system-site-packages)

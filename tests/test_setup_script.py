@@ -6,6 +6,7 @@ code, not the expected message) and an interpreter without site-packages, so onl
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -58,3 +59,22 @@ def test_an_rclpy_that_is_found_but_does_not_import_stops_the_setup(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "cannot import it (ImportError: librcl.so: cannot open shared object file)" in done.stderr, done.stderr
     assert "set PYTHON" in done.stderr, done.stderr
+
+
+def test_a_rerun_with_the_venv_active_keeps_its_ros_wheels(tmp_path):
+    """`source .venv/bin/activate` (README, Usage), then scripts/test.sh: python3 is the venv's, whose rclpy is PyPI's
+    wheels; setup.sh took it for an installed ROS 2 and refused the venv as one set up before that was sourced."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    for stand_in in ("rclpy", "torch"):
+        (site / stand_in).mkdir()
+        (site / stand_in / "__init__.py").write_text("")
+    (site / "ros_rclpy-9.1.2.dist-info").mkdir()
+    constraints = "constraints.txt" if sys.version_info >= (3, 11) else "constraints-py310.txt"
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in ("setup.py", constraints))).hexdigest()
+    (venv / ".fpo-setup-stamp").write_text(f"{digest} dev,ros\n")  # set up, nothing to install
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FPO_ROS_DISTRO", "PYTHON")}
+    env.update(FPO_VENV=str(venv), VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
+    done = subprocess.run(["bash", "scripts/setup.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "is up to date" in done.stdout, done.stdout + done.stderr
