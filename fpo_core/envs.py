@@ -177,15 +177,17 @@ def check_finite(env_id: str, obs: np.ndarray, reward: np.ndarray | float, call:
                         f"from or score: fix the environment, or end the episode (terminated=True) when it reaches such a state")
 
 
-def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False) -> tuple[gym.vector.VectorEnv, EnvSpec]:
-    """A vector env whose ``step`` resets finished envs in the same step (``final_obs`` in info)."""
+def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False,
+                 warn: bool = True) -> tuple[gym.vector.VectorEnv, EnvSpec]:
+    """A vector env whose ``step`` resets finished envs in the same step (``final_obs`` in info); ``warn``: log what its
+    step time means for an export (one rank does, under torchrun)."""
     probe = make_env(env_id)
     spec = EnvSpec.of(probe, env_id)
-    if not (getattr(probe.unwrapped, "dt", 0.0) or probe.metadata.get("render_fps")):  # EnvSpec.of took 1 s
+    if warn and not (getattr(probe.unwrapped, "dt", 0.0) or probe.metadata.get("render_fps")):  # EnvSpec.of took 1 s
         log.warning("%s has no `dt` attribute and no metadata['render_fps']: the run records a control period of 1 s "
                     "(an exported model's control_period_s, the rate the ROS policy node runs it at); give the env a `dt` "
                     "(seconds per step)", env_id)
-    elif not CONTROL_PERIOD_S[0] <= spec.dt <= CONTROL_PERIOD_S[1]:
+    elif warn and not CONTROL_PERIOD_S[0] <= spec.dt <= CONTROL_PERIOD_S[1]:
         log.warning("%s steps every %g s, outside the control periods an exported model can carry (%g to %g s): the run "
                     "trains and evaluates, but `fpo export` will refuse it; to deploy, make one env step span such a period "
                     "(several physics steps per action)", env_id, spec.dt, *CONTROL_PERIOD_S)

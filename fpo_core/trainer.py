@@ -90,7 +90,7 @@ class Trainer:
         self.run_dir = Path(cfg.run_dir)
         # a new run's envs first: a bad env id or action space fails before a run directory is made for it (a resume's
         # env is the saved run's, known once its checkpoint is read)
-        envs = None if cfg.resume else make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
+        envs = None if cfg.resume else make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs, warn=self.rank == 0)
         try:
             if self.rank == 0:
                 prepare_run_dir(self.run_dir, cfg.resume)
@@ -125,7 +125,7 @@ class Trainer:
             _warn_if_busy(self.update_threads)
         self._seed(cfg.seed)  # the same initial networks on every rank
 
-        self.envs, self.spec = envs or make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs)
+        self.envs, self.spec = envs or make_vec_env(cfg.env_id, cfg.num_envs, cfg.async_envs, warn=self.rank == 0)
         s = self.spec
         self.low = torch.tensor(s.action_low, dtype=torch.float32, device=self.device)
         self.high = torch.tensor(s.action_high, dtype=torch.float32, device=self.device)

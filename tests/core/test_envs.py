@@ -13,8 +13,9 @@ from fpo_core.checkpoint import load_checkpoint
 from fpo_core.cli import main
 from fpo_core.envs import EnvSpec, joint_names, make_vec_env
 from fpo_core.errors import UsageError
+from fpo_core.trainer import Trainer
 
-from .helpers import TINY
+from .helpers import TINY, tiny_config
 
 USER_ENVS = """
 import gymnasium as gym
@@ -256,3 +257,12 @@ def test_a_run_of_an_env_stepping_faster_than_an_export_can_carry_is_warned_of_a
         envs, _ = make_vec_env(f"{user_envs}:UserFast-v0", 1)
     envs.close()
     assert "steps every 5e-05 s, outside the control periods an exported model can carry (0.0001 to 3600 s)" in caplog.text
+
+
+def test_only_rank_0_warns_of_the_step_time_under_torchrun(user_envs, tmp_path, caplog):
+    """Every rank once logged the same warning: torchrun printed it once per rank."""
+    rank1 = SimpleNamespace(rank=1, world_size=2, barrier=lambda: None, broadcast=lambda module: None)
+    with caplog.at_level(logging.WARNING, logger="fpo"):
+        trainer = Trainer(tiny_config(tmp_path / "run", env_id=f"{user_envs}:UserFast-v0"), rank1)
+    trainer.envs.close()
+    assert "steps every 5e-05 s" not in caplog.text, caplog.text

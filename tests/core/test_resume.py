@@ -99,7 +99,7 @@ def test_a_trainer_that_cannot_start_closes_its_environments(tmp_path, monkeypat
         Trainer(tiny_config(run, total_steps=128)).train()
     made = []
     make_vec_env = trainer_module.make_vec_env
-    monkeypatch.setattr(trainer_module, "make_vec_env", lambda *a: made.append(make_vec_env(*a)) or made[-1])
+    monkeypatch.setattr(trainer_module, "make_vec_env", lambda *a, **k: made.append(make_vec_env(*a, **k)) or made[-1])
 
     def boom(*_):
         raise RuntimeError("boom")
