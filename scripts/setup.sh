@@ -50,7 +50,7 @@ fi
 stamp="$VENV/.fpo-setup-stamp"
 if $system_ros && compgen -G "$VENV/lib/python3*/site-packages/ros_rclpy-*.dist-info" > /dev/null; then
   echo "setup: $VENV holds ROS 2 wheels from PyPI (it was set up before an installed ROS 2 was sourced), whose libraries" \
-    "would mix with the installed one's: remove it (rm -r $VENV) and run this again, or set FPO_VENV to a new path" >&2
+    "would mix with the installed one's: remove it (rm -r $(printf %q "$VENV")) and run this again, or set FPO_VENV to a new path" >&2
   exit 1
 fi
 if ! $system_ros && [ -f "$stamp" ] && [ "$(cut -d' ' -f2 "$stamp")" = dev ]; then

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +26,10 @@ def _script(path: Path, text: str) -> Path:
     return path
 
 
-def setup_sh(tmp_path: Path, stamp: str, rclpy: str | None) -> subprocess.CompletedProcess:
-    """Run setup.sh on a stand-in venv set up for ``stamp``'s extras (with the ROS 2 wheels for ``dev,ros``);
-    ``rclpy``: the stand-in rclpy's code, or None for none."""
-    venv = tmp_path / "venv"
+def setup_sh(tmp_path: Path, stamp: str, rclpy: str | None, venv: str = "venv") -> subprocess.CompletedProcess:
+    """Run setup.sh on a stand-in venv (``venv`` in ``tmp_path``) set up for ``stamp``'s extras (with the ROS 2 wheels
+    for ``dev,ros``); ``rclpy``: the stand-in rclpy's code, or None for none."""
+    venv = tmp_path / venv
     _script(venv / "bin/python", REFUSES)
     (venv / ".fpo-setup-stamp").write_text(f"0123 {stamp}\n")
     if "ros" in stamp.split(","):
@@ -44,6 +46,12 @@ def test_a_venv_of_pypi_wheels_is_not_reused_beside_an_installed_ros(tmp_path):
     done = setup_sh(tmp_path, stamp="dev,ros", rclpy="")
     assert done.returncode == 1, done.stderr
     assert "holds ROS 2 wheels from PyPI" in done.stderr and "rm -r" in done.stderr, done.stderr
+
+
+def test_the_removal_it_suggests_names_a_venv_path_with_spaces_as_one_argument(tmp_path):
+    done = setup_sh(tmp_path, stamp="dev,ros", rclpy="", venv="my venv")
+    suggested = re.search(r"\(rm -r (.+?)\) and run this again", done.stderr)
+    assert suggested and shlex.split(suggested[1]) == [str(tmp_path / "my venv")], done.stderr
 
 
 def test_a_venv_for_an_installed_ros_is_not_given_pypi_wheels_when_it_is_not_sourced(tmp_path):
