@@ -150,11 +150,11 @@ class CheckedEnv(gym.Wrapper):
         act = env.action_space  # kept: each access walks the wrappers' properties, ~1 µs a step in all
         self._dtype, self._low, self._high, self._obs_shape = act.dtype, act.low, act.high, env.observation_space.shape
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         obs, info = self.env.reset(seed=seed, options=options)
         return self._shaped(obs, "reset"), info
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         # np.minimum/maximum: np.clip costs several times more per call
         obs, reward, terminated, truncated, info = self.env.step(
             np.minimum(np.maximum(np.asarray(action, dtype=self._dtype), self._low), self._high))

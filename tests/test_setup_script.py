@@ -1,6 +1,6 @@
 """scripts/setup.sh's choice between an installed ROS 2 and PyPI's wheels, checked before it installs anything.
 
-Each run gets a stand-in venv whose python refuses every command (a run that got as far as pip fails with its exit
+Most runs get a stand-in venv whose python refuses every command (a run that got as far as pip fails with its exit
 code, not the expected message) and an interpreter without site-packages, so only the stand-in rclpy is seen.
 """
 
