@@ -400,7 +400,11 @@ class Trainer:
             if before is not None:
                 summary["eval_before"] = (float(before.mean()), float(before.std()))
             if cfg.eval_episodes:
-                after = self.evaluate(cfg.eval_episodes)
+                try:
+                    after = self.evaluate(cfg.eval_episodes)
+                except EnvFailed as e:  # not _with_checkpoint's advice: there is nothing left to resume
+                    raise EnvFailed(f"{e}; training finished and its checkpoint ({self.run_dir / LATEST}) is saved: "
+                                    f"evaluate it with `fpo eval {self.run_dir}` once the environment is fixed") from None
                 summary["eval_after"] = (float(after.mean()), float(after.std()))
         return summary
 

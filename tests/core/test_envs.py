@@ -240,6 +240,18 @@ def test_an_env_that_raises_mid_training_is_named_in_one_line_and_the_run_resume
     assert "UserFlaky-v0's step() raised ConnectionError" in capsys.readouterr().err
 
 
+def test_an_env_that_raises_in_the_evaluation_after_training_says_the_training_is_saved(user_envs, tmp_path, capsys):
+    """There is nothing left to resume then: the message once gave only the env's error, as if training had failed."""
+    run = tmp_path / "run"
+    flaky = importlib.import_module(user_envs).Flaky
+    flaky.steps, flaky.fail_at = 0, 20 + 64 + 3  # the evaluation before (an episode of 20 steps), 64 trained, then 3
+    assert main(["train", "--env-id", f"{user_envs}:UserFlaky-v0", *TINY, "--eval-episodes", "1", "--run-dir", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "step() raised ConnectionError" in err, err
+    assert f"training finished and its checkpoint ({run / 'checkpoints' / 'latest.pt'}) is saved" in err, err
+    assert "--resume" not in err and load_checkpoint(run)["global_step"] == 64
+
+
 def test_a_run_of_an_env_without_a_step_time_warns_of_the_control_period_it_records(user_envs, caplog):
     """Without ``dt`` or ``render_fps`` the run silently recorded 1 s: an exported model ran at 1 Hz on the robot."""
     for env_id, guessed in ((f"{user_envs}:UserPlain-v0", True), (f"{user_envs}:UserPendulum-v0", False)):  # dt 0.05
