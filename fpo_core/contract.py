@@ -4,7 +4,7 @@ Layout: one ``metadata_props`` entry per field, the key is the field name and th
 field JSON-encoded. Graph outputs are always *unsquashed*; the runtime applies ``squash``.
 A fused K-step sampler lives in a second file next to the main one (``fused_file``), because ONNX
 Runtime evaluates a whole graph whatever outputs are asked for; it carries the same metadata plus
-``GRAPH_ROLE_KEY = "fused"``.
+``GRAPH_ROLE_KEY``: ``FUSED_ROLE`` (``"fused"`` JSON-encoded).
 """
 
 from __future__ import annotations
@@ -32,11 +32,19 @@ FLOW_IO = (["observation", "x", "tau"], ["velocity"])
 GAUSSIAN_IO = (["observation"], ["action_mean"])
 FUSED_IO = (["observation", "x0"], ["action"])
 GRAPH_ROLE_KEY = "graph_role"
+FUSED_ROLE = json.dumps("fused")
+"""``GRAPH_ROLE_KEY``'s value in a fused file, JSON-encoded like every other value (older exports held a bare ``fused``,
+which ``is_fused`` still recognises)."""
 CONTROL_PERIOD_S = (1e-4, 3600.0)
 """The control periods a deployment can run: 10 kHz (the policy node's highest rate) to an hour."""
 MAX_NUM_STEPS = 10_000
 """The most integration steps a deployment (the policy node, ``fpo demo``'s ROS part) accepts per action; ``fpo eval
 --num-steps`` and ``fpo export --fused-steps`` take no more."""
+
+
+def is_fused(meta: dict[str, str]) -> bool:
+    """Whether ``metadata_props`` are a fused companion graph's (JSON ``"fused"``, or the bare ``fused`` of older exports)."""
+    return meta.get(GRAPH_ROLE_KEY) in (FUSED_ROLE, "fused")
 
 
 def check_step_count(num_steps: int, option: str) -> None:

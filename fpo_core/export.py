@@ -22,7 +22,7 @@ from torch import nn
 from fpo_core import integrators
 from fpo_core.atomic import write_atomic
 from fpo_core.checkpoint import LoadedPolicy
-from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, PolicyContract, check_step_count
+from fpo_core.contract import FUSED_IO, FUSED_ROLE, GRAPH_ROLE_KEY, PolicyContract, check_step_count
 from fpo_core.errors import UsageError
 from fpo_core.normalize import RunningNorm
 
@@ -100,7 +100,7 @@ def export_policy(run_or_checkpoint: Path, out_path: Path, overwrite: bool = Fal
     models = [(out_path, _to_onnx(graph, args, contract.input_names, contract.output_names, opset), {})]
     if fused_path is not None:
         fused = FusedGraph(norm, policy.field, fused_steps, fused_integrator)
-        models.append((fused_path, _to_onnx(fused, args[:2], *FUSED_IO, opset), {GRAPH_ROLE_KEY: "fused"}))
+        models.append((fused_path, _to_onnx(fused, args[:2], *FUSED_IO, opset), {GRAPH_ROLE_KEY: FUSED_ROLE}))
     for path, model, extra in models:
         try:
             _write(model, path, {**contract.to_metadata(), **extra})

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from fpo_core import integrators
 from fpo_core.actions import squash
-from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, NOISES, PolicyContract
+from fpo_core.contract import FUSED_IO, GRAPH_ROLE_KEY, NOISES, PolicyContract, is_fused
 from fpo_core.errors import InvalidInputError, PolicyFileError
 
 _EXPORT_HINT = "export it with `fpo export RUN_DIR -o policy.onnx`"
@@ -98,7 +98,7 @@ class FlowPolicy:
         """Open and validate an exported policy (and its fused companion file, if it has one)."""
         path = Path(path)
         sess, meta = open_session(path, intra_op_threads)
-        if meta.get(GRAPH_ROLE_KEY) == "fused":
+        if is_fused(meta):
             raise PolicyFileError(f"{path} is the fused companion graph of an export; load the main .onnx file next to it")
         try:
             c = PolicyContract.from_metadata(meta)

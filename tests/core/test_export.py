@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
@@ -15,7 +17,7 @@ from fpo_core.checkpoint import LoadedPolicy, save_checkpoint
 from fpo_core.cli import main
 from fpo_core.config import TrainConfig
 from fpo_core.envs import EnvSpec
-from fpo_core.errors import UsageError
+from fpo_core.errors import PolicyFileError, UsageError
 from fpo_core.export import export_policy
 from fpo_core.integrators import INTEGRATORS
 from fpo_core.normalize import RunningNorm
@@ -110,6 +112,23 @@ def test_fused_graph_matches_the_step_loop(trained_run, exported):
     fused.seed(7)
     step_wise.seed(7)
     np.testing.assert_allclose(fused.act(obs, 10, "rk4", "random"), step_wise.act(obs, 10, "rk4", "random"), atol=1e-5, rtol=0)
+
+
+def test_every_metadata_value_is_json_also_the_fused_files_graph_role(tmp_path):
+    """docs/ROS.md: one JSON-encoded value per key. A consumer without fpo that decodes every key failed on the fused
+    file's bare ``graph_role`` = fused; files exported that way are still recognised as the fused companion."""
+    ckpt = synthetic_checkpoint(tmp_path / "ckpt.pt", "fpo")
+    export_policy(ckpt, tmp_path / "m.onnx", fused_steps=3)
+    for name in ("m.onnx", "m.fused.onnx"):
+        decoded = {p.key: json.loads(p.value) for p in onnx.load(tmp_path / name).metadata_props}
+    assert decoded["graph_role"] == "fused"
+    with pytest.raises(PolicyFileError, match="fused companion"):
+        FlowPolicy.load(tmp_path / "m.fused.onnx")
+    old = onnx.load(tmp_path / "m.fused.onnx")  # as exported before graph_role was JSON-encoded
+    onnx.helper.set_model_props(old, {**{p.key: p.value for p in old.metadata_props}, "graph_role": "fused"})
+    onnx.save(old, tmp_path / "old.fused.onnx")
+    with pytest.raises(PolicyFileError, match="fused companion"):
+        FlowPolicy.load(tmp_path / "old.fused.onnx")
 
 
 def test_refuses_to_overwrite(tmp_path):
