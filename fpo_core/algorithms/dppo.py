@@ -58,4 +58,4 @@ class DPPOPolicy(Policy):
         return logp - extras["logp"]
 
     def deploy_info(self) -> dict:
-        return {"num_steps": self.num_steps, "integrator": "euler", "noise": "zero"}
+        return {"num_steps": self.num_steps, "integrator": "euler", "noise": "random"}  # act starts from N(0, I)

@@ -86,6 +86,15 @@ def test_synthetic_flow_parity(tmp_path, algo, squash_kind):
         np.testing.assert_allclose(policy.act(obs, k, method, "zero"), torch_actions(loaded, obs, k, method), atol=1e-4, rtol=0)
 
 
+def test_dppo_records_random_initial_noise(tmp_path):
+    """ROS.md: ``noise`` is the training rollouts' initial noise. DPPO's rollouts always start from x0 ~ N(0, I)
+    (``--init-noise`` is FPO's option), yet its exports said zero."""
+    ckpt = synthetic_checkpoint(tmp_path / "ckpt.pt", "dppo")
+    _, extras = LoadedPolicy.load(ckpt).policy.act(torch.zeros(64, SPEC.obs_dim))
+    assert extras["chain"][:, 0].std() > 0.5  # the rollout's x0 is noise
+    assert export_policy(ckpt, tmp_path / "d.onnx").noise == "random"
+
+
 def test_gaussian_export_gives_the_mean_and_records_std(tmp_path):
     ckpt = synthetic_checkpoint(tmp_path / "ckpt.pt", "gaussian")
     contract = export_policy(ckpt, tmp_path / "g.onnx")
