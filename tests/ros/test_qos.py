@@ -30,3 +30,29 @@ def test_a_bad_reliability_stops_the_node(policy_file, start_node):
     node = start_node("policy_node", model_path=policy_file, action_reliability="sensor_data")
     assert node.wait(STARTUP_S) != 0, node.output()
     assert "action_reliability must be one of reliable, best_effort" in node.output(), node.output()
+
+
+@pytest.mark.parametrize("depth", [1, 100])
+def test_a_deeper_history_spins_single_threaded(ros, depth):
+    """The EventsExecutor queues an event per message and runs timers from that queue: with a deep history and
+    observations faster than the node acts, the policy node's diagnostics went 3.7 s apart (measured at 5 kHz with
+    qos_depth 100). Only the default depth of 1 takes it."""
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    from fpo_ros.common import declare_qos, make_executor
+
+    try:
+        from rclpy.experimental import EventsExecutor  # noqa: F401
+        events = True
+    except ImportError:  # rclpy before 7.1.4 (Humble): always single-threaded
+        events = False
+    node = Node("fpo_depth_probe", context=ros.context, parameter_overrides=[Parameter("qos_depth", value=depth)])
+    try:
+        declare_qos(node)
+        executor = make_executor(node)
+        assert isinstance(executor, SingleThreadedExecutor) == (depth > 1 or not events), type(executor)
+        executor.shutdown()
+    finally:
+        node.destroy_node()
