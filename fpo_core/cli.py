@@ -50,7 +50,7 @@ def train_config(argv: list[str]) -> TrainConfig:
         if "-h" not in argv and "--help" not in argv:
             raise
         path, file_values = None, {}  # --help wins over a bad --config: the help shows the built-in defaults
-    probe = tyro.cli(TrainConfig, args=argv, default=dataclasses.replace(TrainConfig(), **file_values), prog="fpo train")
+    probe = home(tyro.cli(TrainConfig, args=argv, default=dataclasses.replace(TrainConfig(), **file_values), prog="fpo train"))
     if path and probe.resume:
         raise UsageError("--config starts new runs; a resume continues with the run's own saved settings: "
                          "`fpo train --run-dir RUN --resume`")
@@ -60,7 +60,14 @@ def train_config(argv: list[str]) -> TrainConfig:
         defaults = dataclasses.replace(saved, run_dir=run_dir)
     else:
         defaults = dataclasses.replace(TrainConfig(), **{**preset(probe.env_id, probe.algo), **file_values})
-    return tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train")
+    return home(tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train"))
+
+
+def home(args):
+    """The dataclass ``args`` with ``~`` expanded in its paths: the shell leaves ``--run-dir=~/runs`` and quoted paths
+    alone, and a run went into a folder named ``~`` in the working directory."""
+    return dataclasses.replace(args, **{f.name: getattr(args, f.name).expanduser() for f in dataclasses.fields(args)
+                                        if isinstance(getattr(args, f.name), Path)})
 
 
 def _saved_config(run_dir: Path) -> Optional[TrainConfig]:
@@ -74,11 +81,11 @@ def _config_path(argv: list[str]) -> Optional[Path]:
     """The ``--config PATH`` or ``--config=PATH`` of a command line, if any."""
     for i, arg in enumerate(argv):
         if arg.startswith("--config="):
-            return Path(arg.split("=", 1)[1])
+            return Path(arg.split("=", 1)[1]).expanduser()
         if arg == "--config":
             if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
                 raise UsageError("--config needs a path to a YAML file")
-            return Path(argv[i + 1])
+            return Path(argv[i + 1]).expanduser()
     return None
 
 
@@ -122,7 +129,7 @@ class EvalArgs:
 
 def evaluate(argv: list[str]) -> int:
     """Evaluate a policy (see ``fpo eval --help``)."""
-    args = tyro.cli(EvalArgs, args=argv, prog="fpo eval")
+    args = home(tyro.cli(EvalArgs, args=argv, prog="fpo eval"))
     from fpo_core.evaluate import check_env_matches, load_actor, run_episodes
 
     if args.episodes < 1:
@@ -155,7 +162,7 @@ class ExportArgs:
 
 def export(argv: list[str]) -> int:
     """Export a trained policy to ONNX (see ``fpo export --help``)."""
-    args = tyro.cli(ExportArgs, args=argv, prog="fpo export")
+    args = home(tyro.cli(ExportArgs, args=argv, prog="fpo export"))
     from fpo_core.export import export_policy
 
     c = export_policy(args.path, args.output, args.overwrite, args.fused_steps, args.fused_integrator)
@@ -185,7 +192,7 @@ class GridWorldArgs:
 
 def gridworld(argv: list[str]) -> int:
     """Train FPO and Gaussian PPO on the GridWorld and plot their actions at the saddle (see ``fpo gridworld --help``)."""
-    args = tyro.cli(GridWorldArgs, args=argv, prog="fpo gridworld")
+    args = home(tyro.cli(GridWorldArgs, args=argv, prog="fpo gridworld"))
     from fpo_core.checkpoint import LATEST, load_checkpoint
     from fpo_core.gridworld_plot import ENV_ID, plot_saddle, train_config
     from fpo_core.trainer import Trainer

@@ -37,11 +37,11 @@ class DemoArgs:
 def demo(argv: list[str]) -> int:
     """Train, evaluate, export and deploy the default FPO policy (see ``fpo demo --help``)."""
     from fpo_core.checkpoint import LATEST
-    from fpo_core.cli import format_summary
+    from fpo_core.cli import format_summary, home
     from fpo_core.export import export_policy
     from fpo_core.trainer import Trainer
 
-    args = tyro.cli(DemoArgs, args=argv, prog="fpo demo")
+    args = home(tyro.cli(DemoArgs, args=argv, prog="fpo demo"))
     check_args(args)  # before the minutes of training the ROS part would otherwise fail after
     run_dir = args.run_dir or Path("runs") / time.strftime("demo_%Y%m%d-%H%M%S")
     if (run_dir / LATEST).exists():

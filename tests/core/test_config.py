@@ -1,5 +1,7 @@
 """Config files and the resolved config every run writes."""
 
+from pathlib import Path
+
 import yaml
 
 from fpo_core.cli import main
@@ -141,3 +143,18 @@ def test_gradient_clipping_can_be_turned_off(tmp_path, monkeypatch):
     assert not calls
     Trainer(tiny_config(tmp_path / "on", total_steps=128)).train()
     assert calls, "the default clips"
+
+
+def test_a_tilde_in_paths_means_the_home_folder(tmp_path, monkeypatch):
+    """The shell leaves ``--run-dir=~/runs`` (and YAML ``run_dir: ~/runs``) as written: the run went into a folder named
+    ``~`` in the working directory, and its summary pointed at the home folder where nothing was."""
+    from fpo_core.cli import EvalArgs, home, train_config
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert train_config(["--run-dir=~/runs/a"]).resolved().run_dir == tmp_path / "home" / "runs" / "a"
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "c.yaml").write_text("run_dir: ~/runs/b\nn_mc: 3\n")
+    cfg = train_config(["--config", "~/c.yaml"]).resolved()
+    assert cfg.run_dir == tmp_path / "home" / "runs" / "b" and cfg.n_mc == 3
+    args = home(EvalArgs(path=Path("~/runs/a"), video=Path("~/v.mp4")))
+    assert (args.path, args.video) == (tmp_path / "home" / "runs" / "a", tmp_path / "home" / "v.mp4")
