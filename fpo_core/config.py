@@ -266,8 +266,13 @@ class TrainConfig:
             raise UsageError(f"config file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as e:
             raise UsageError(f"cannot read config file {path}: {e}") from None
-        except yaml.YAMLError as e:
-            raise UsageError(f"config file {path} is not valid YAML: {e}") from None
+        except yaml.YAMLError as e:  # its own text spans lines (the context and a caret): one line names the places
+            parts = [f"{text}" + (f" at line {mark.line + 1}, column {mark.column + 1}" if mark else "")
+                     for text, mark in ((getattr(e, "context", None), getattr(e, "context_mark", None)),
+                                        (getattr(e, "problem", None), getattr(e, "problem_mark", None))) if text]
+            problem = "; ".join(parts) or " ".join(str(e).split())
+            tabs = " (YAML does not allow tabs: use spaces)" if "'\\t'" in problem else ""
+            raise UsageError(f"config file {path} is not valid YAML: {problem}{tabs}") from None
         if not isinstance(data, dict):
             raise UsageError(f"config file {path} must hold a mapping of option: value")
         data.pop("resume", None)

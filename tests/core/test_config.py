@@ -158,3 +158,15 @@ def test_a_tilde_in_paths_means_the_home_folder(tmp_path, monkeypatch):
     assert cfg.run_dir == tmp_path / "home" / "runs" / "b" and cfg.n_mc == 3
     args = home(EvalArgs(path=Path("~/runs/a"), video=Path("~/v.mp4")))
     assert (args.path, args.video) == (tmp_path / "home" / "runs" / "a", tmp_path / "home" / "v.mp4")
+
+
+def test_invalid_yaml_is_named_in_one_line(tmp_path, capsys):
+    """PyYAML's own message spans lines (its context, the source line, a caret): the error said little on its first line."""
+    for text, needle in (("seed:\t3\n", "found character '\\t' that cannot start any token at line 1, column 6 (YAML does not "
+                                        "allow tabs: use spaces)"),
+                         ('env_id: "abc\n', "while scanning a quoted scalar at line 1, column 9")):
+        path = tmp_path / "c.yaml"
+        path.write_text(text)
+        assert main(["train", "--config", str(path), "--run-dir", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"config file {path} is not valid YAML: " in err and needle in err, err
