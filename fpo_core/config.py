@@ -5,6 +5,7 @@ Section comments stand a blank line above their fields: tyro takes a comment dir
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import typing
 from dataclasses import dataclass, field
@@ -251,9 +252,11 @@ class TrainConfig:
         """``d`` with every value checked against its option's type (YAML's ``3e-4`` is a string: read as a number)."""
         hints = typing.get_type_hints(cls)
         d = {k: v for k, v in d.items() if k not in RETIRED_OPTIONS}
-        unknown = sorted(set(d) - set(hints))
-        if unknown:
-            raise UsageError(f"unknown option(s) in {source}: {', '.join(unknown)}; see `fpo train --help`")
+        unknown = sorted(map(str, set(d) - set(hints)))  # YAML keys may be numbers, booleans or null
+        if unknown:  # YAML keys are the options' snake_case names; a flag's spelling (num-envs) is matched too
+            named = [k + "".join(f" (did you mean {m}?)" for m in difflib.get_close_matches(k.replace("-", "_"), hints, n=1))
+                     for k in unknown]
+            raise UsageError(f"unknown option(s) in {source}: {', '.join(named)}; see `fpo train --help`")
         return {k: _typed(v, hints[k], f"{k} in {source}") for k, v in d.items()}
 
     @classmethod

@@ -26,7 +26,17 @@ def test_unknown_config_key_is_named(tmp_path, capsys):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("n_mcc: 3\n")
     assert main(["train", "--config", str(cfg_file)]) == 2
-    assert f"unknown option(s) in {cfg_file}: n_mcc" in capsys.readouterr().err
+    assert f"unknown option(s) in {cfg_file}: n_mcc (did you mean n_mc?)" in capsys.readouterr().err
+
+
+def test_unknown_config_keys_suggest_the_option_meant(tmp_path, capsys):
+    """A flag's spelling (num-envs) and a typo name the option meant; a key YAML reads as a number was a traceback."""
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("num-envs: 2\ntotl_steps: 64\n1: 2\nzzz: 3\n")
+    assert main(["train", "--config", str(cfg_file)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and (f"unknown option(s) in {cfg_file}: 1, num-envs (did you mean num_envs?), totl_steps "
+                                           f"(did you mean total_steps?), zzz; see `fpo train --help`") in err, err
 
 
 def test_help_explains_options(capsys):
