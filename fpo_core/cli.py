@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 import os
 import sys
@@ -228,7 +229,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {"train": train, "eval": evalu
 
 def usage() -> str:
     names = "\n".join(f"  {n:<10} {(fn.__doc__ or '').strip().splitlines()[0]}" for n, fn in COMMANDS.items())
-    return f"usage: fpo COMMAND [options]\n\ncommands:\n{names}\n\n`fpo COMMAND --help` explains every option."
+    return f"usage: fpo COMMAND [options]\n\ncommands:\n{names}\n\n`fpo COMMAND --help` explains every option; `fpo --version` prints the version."
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -238,9 +239,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):  # what a bug report needs first
+        from fpo_core import __version__
+
+        print(f"fpo {__version__}")
+        return 0
     cmd = COMMANDS.get(argv[0])
     if cmd is None:
-        print(f"fpo: unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        print(f"fpo: unknown command {argv[0]!r}" + (f"; did you mean `fpo {close[0]}`?" if close else "") + f"\n\n{usage()}",
+              file=sys.stderr)
         return 2
     try:
         return cmd(argv[1:])

@@ -295,3 +295,15 @@ def test_a_reward_scale_from_a_config_file_names_the_file_and_its_keys(tmp_path)
     assert "--config file" in str(e.value) and "reward_norm: false" in str(e.value) and "reward_scale: 1.0" in str(e.value)
     cfg = train_config(["--config", str(old), "--no-reward-norm", "--run-dir", str(tmp_path / "new")]).resolved()
     assert cfg.reward_scale == 10.0 and not cfg.reward_norm
+
+
+def test_an_unknown_command_suggests_the_one_meant_and_the_version_is_printed(capsys):
+    """`fpo trian` listed the commands without naming the one meant; `fpo --version` was an unknown command."""
+    from fpo_core import __version__
+    from fpo_core.cli import main
+
+    assert main(["trian"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == "fpo: unknown command 'trian'; did you mean `fpo train`?"
+    for flag in ("--version", "-V"):
+        assert main([flag]) == 0
+        assert capsys.readouterr().out.strip() == f"fpo {__version__}"
