@@ -200,6 +200,8 @@ def gridworld(argv: list[str]) -> int:
 
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    if args.out.exists() and not args.out.is_dir():  # the runs' own check named --run-dir, which this command has not
+        raise UsageError(f"--out {args.out} is a file; choose a folder for the two runs and saddle.png")
     given = {"fpo": args.fpo_run, "gaussian": args.gaussian_run}
     for algo, run in given.items():  # every check before the first training run
         if run is None:

@@ -128,6 +128,7 @@ def tiny_runs(tmp_path_factory) -> dict[str, Path]:
     (["export", "{fpo}", "-o", "{tmp}/p.onnx", "--fused-integrator=rk4"], "only --fused-steps K writes"),
     (["gridworld", "--fpo-run", "{fpo}", "--gaussian-run", "{gaussian}"], "the saddle plot needs a fpo_sim/GridWorld-v0 run"),
     (["gridworld", "--steps", "0"], "--steps must be >= 1"),
+    (["gridworld", "--out", "{fpo}/config.yaml"], "config.yaml is a file; choose a folder for the two runs and saddle.png"),
     (["demo", "--run-dir", "{fpo}"], "already holds a run; choose another --run-dir"),
 ])
 def test_bad_input_to_eval_export_and_tools_is_named(tiny_runs, tmp_path, capsys, args, needle):
