@@ -9,7 +9,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Literal, Optional
+from typing import Annotated, Callable, Literal, Optional, TypeVar
 
 import tyro
 
@@ -41,6 +41,8 @@ def train(argv: list[str]) -> int:
     return 0
 
 
+A = TypeVar("A")
+
 def train_config(argv: list[str]) -> TrainConfig:
     """The config ``fpo train ARGV`` runs: built-in defaults < the task's preset < the config file < flags (with
     ``--resume``: the run's own saved settings < flags)."""
@@ -64,7 +66,7 @@ def train_config(argv: list[str]) -> TrainConfig:
     return home(tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train"))
 
 
-def home(args):
+def home(args: A) -> A:
     """The dataclass ``args`` with ``~`` expanded in its paths: the shell leaves ``--run-dir=~/runs`` and quoted paths
     alone, and a run went into a folder named ``~`` in the working directory."""
     return dataclasses.replace(args, **{f.name: getattr(args, f.name).expanduser() for f in dataclasses.fields(args)
