@@ -19,6 +19,7 @@ from fpo_core.presets import preset
 from fpo_core.errors import FpoError, TrainingInterrupted, UsageError
 
 log = logging.getLogger("fpo")
+A = TypeVar("A")
 
 
 def train(argv: list[str]) -> int:
@@ -40,8 +41,6 @@ def train(argv: list[str]) -> int:
         print(format_summary(summary))
     return 0
 
-
-A = TypeVar("A")
 
 def train_config(argv: list[str]) -> TrainConfig:
     """The config ``fpo train ARGV`` runs: built-in defaults < the task's preset < the config file < flags (with
