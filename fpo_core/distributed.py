@@ -7,11 +7,14 @@ every rank holds bit-identical networks and normalisers. A single process needs 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+from fpo_core.errors import RankLost
 
 
 @dataclass
@@ -32,7 +35,7 @@ class Comm:
         """Replace each gradient with its mean over ranks (one flat all-reduce)."""
         grads = [p.grad for p in params if p.grad is not None]
         flat = torch.cat([g.reshape(-1) for g in grads])
-        dist.all_reduce(flat)
+        self._collective(dist.all_reduce, flat)
         flat /= self.world_size
         offset = 0
         for g in grads:
@@ -44,7 +47,7 @@ class Comm:
         b = batch.to(torch.float64).reshape(batch.shape[0], -1)
         sums = torch.cat([torch.tensor([float(b.shape[0])], dtype=torch.float64, device=b.device), b.sum(0), b.square().sum(0)])
         sums = self._device(sums)
-        dist.all_reduce(sums)
+        self._collective(dist.all_reduce, sums)
         sums = sums.to(batch.device)
         n = sums[0].item()
         d = b.shape[1]
@@ -54,18 +57,30 @@ class Comm:
 
     def mean(self, value: float) -> float:
         t = self._device(torch.tensor([value], dtype=torch.float64))
-        dist.all_reduce(t)
+        self._collective(dist.all_reduce, t)
         return t.item() / self.world_size
 
     def broadcast(self, module: torch.nn.Module) -> None:
         """Make every rank's parameters and buffers equal to rank 0's."""
         for t in [*module.parameters(), *module.buffers()]:
             buf = self._device(t.data)
-            dist.broadcast(buf, src=0)
+            self._collective(dist.broadcast, buf, src=0)
             t.data.copy_(buf)
 
     def barrier(self) -> None:
-        dist.barrier()
+        self._collective(dist.barrier)
+
+    def _collective(self, op, *args, **kwargs) -> None:
+        """``op(*args, **kwargs)``, or ``RankLost`` (one line from the CLI, not a backend traceback on every rank left)
+        when another rank is gone: it failed a check this rank passed, crashed or was killed, and says why itself."""
+        try:
+            op(*args, **kwargs)
+        except RuntimeError as e:  # gloo and NCCL report a closed connection or a timeout as a RuntimeError
+            text = str(e).strip() or type(e).__name__
+            reason = re.sub(r"^\[[^\]]*\]\s*", "", text.splitlines()[0]).split(". ")[0]  # gloo: "[file:line] what. advice"
+            raise RankLost(f"rank {self.rank} lost the other ranks in {op.__name__} ({reason}): another rank stopped or "
+                           f"hung first, and its own error (or torchrun's summary) says why; this rank stopped too, "
+                           f"leaving the run's last checkpoint as it was") from None
 
     def close(self) -> None:
         dist.destroy_process_group()

@@ -29,5 +29,9 @@ class TrainingDiverged(FpoError):
     """An update left a non-finite loss or weight; nothing from it was saved."""
 
 
+class RankLost(FpoError):
+    """Data-parallel training: a collective operation failed because another rank stopped, failed or hung."""
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped on SIGINT or SIGTERM after saving a checkpoint; the message says where to resume."""

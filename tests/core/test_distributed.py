@@ -148,3 +148,32 @@ def test_every_rank_stops_when_one_rank_diverges(tmp_path):
     r0, r1 = ((tmp_path / f"rank{r}.txt").read_text() for r in (0, 1))
     assert "value_loss not finite" in r1, r1
     assert "training diverged in update 2" in r0 and "another rank" in r0, r0
+
+
+def _rank_left_alone(rank: int, world: int, port: int, tmp: str) -> None:
+    """Rank 0 refuses the run directory (it holds a run) and leaves; rank 1 is left waiting at the set-up barrier."""
+    import datetime
+
+    from fpo_core.errors import FpoError
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=60))
+    try:
+        Trainer(tiny_config(os.path.join(tmp, "run")), Comm(rank, world))
+        outcome = "started"
+    except FpoError as e:  # what the CLI prints as one line; anything else is a traceback on every rank left
+        outcome = f"{type(e).__name__}: {e}"
+    with open(os.path.join(tmp, f"rank{rank}.txt"), "w") as f:
+        f.write(outcome)
+    dist.destroy_process_group()
+
+
+def test_the_ranks_left_by_a_failed_rank_stop_with_one_line(tmp_path):
+    from fpo_core.checkpoint import LATEST
+
+    (tmp_path / "run" / LATEST).parent.mkdir(parents=True)
+    (tmp_path / "run" / LATEST).write_bytes(b"")
+    mp.spawn(_rank_left_alone, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = ((tmp_path / f"rank{r}.txt").read_text() for r in (0, 1))
+    assert r0.startswith("UsageError") and "already holds a run" in r0, r0
+    assert r1.startswith("RankLost: rank 1 lost the other ranks in barrier") and "\n" not in r1, r1
