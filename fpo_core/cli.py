@@ -34,6 +34,10 @@ def train(argv: list[str]) -> int:
         summary = Trainer(cfg, comm).train()
         if comm is not None:  # rank 0 still plots and evaluates: no rank tears the group down under another
             comm.barrier()
+    except TrainingInterrupted:
+        if comm is None or comm.lead:  # rank 0 reports where to resume; every rank stopped at the same update
+            raise
+        return 130
     finally:
         if comm is not None:
             comm.close()

@@ -331,7 +331,8 @@ class Trainer:
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
         try:
-            with stop_requests(on_request=_announce_stop) as stop:  # SIGINT/SIGTERM: finish this update, save, stop
+            # SIGINT/SIGTERM: finish this update, save, stop (rank 0 announces it: torchrun signals every rank)
+            with stop_requests(on_request=_announce_stop if lead else None) as stop:
                 while self.iteration < num_iters:
                     t0 = time.perf_counter()
                     if cfg.anneal_lr:
