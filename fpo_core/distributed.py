@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Callable
 from datetime import timedelta
 
 import torch
@@ -70,7 +71,7 @@ class Comm:
     def barrier(self) -> None:
         self._collective(dist.barrier)
 
-    def _collective(self, op, *args, **kwargs) -> None:
+    def _collective(self, op: Callable[..., object], *args: object, **kwargs: object) -> None:
         """``op(*args, **kwargs)``, or ``RankLost`` (one line from the CLI, not a backend traceback on every rank left)
         when another rank is gone: it failed a check this rank passed, crashed or was killed, and says why itself."""
         try:
