@@ -11,6 +11,7 @@ import shutil
 import time
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -332,7 +333,7 @@ class Trainer:
         start_step, t_start = self.global_step, time.perf_counter()
         try:
             # SIGINT/SIGTERM: finish this update, save, stop (rank 0 announces it: torchrun signals every rank)
-            with stop_requests(on_request=_announce_stop if lead else None) as stop:
+            with stop_requests(on_request=_stop_announcer(self.comm is not None) if lead else None) as stop:
                 while self.iteration < num_iters:
                     t0 = time.perf_counter()
                     if cfg.anneal_lr:
@@ -440,8 +441,11 @@ def _check_unchanged(saved: TrainConfig, asked: TrainConfig) -> None:
                          f"change only {', '.join(RESUME_OVERRIDABLE)})")
 
 
-def _announce_stop(_signum: int) -> None:
-    log.warning("stopping after this update to save a checkpoint (Ctrl-C again to stop at once, without it)")
+def _stop_announcer(distributed: bool) -> Callable[[int], None]:
+    """The warning on the first SIGINT or SIGTERM. A second Ctrl-C stops a single process at once; under torchrun it
+    reaches the ranks as SIGTERM, which stops them after the update too, so that promise is left out there."""
+    again = "" if distributed else " (Ctrl-C again to stop at once, without it)"
+    return lambda _signum: log.warning("stopping after this update to save a checkpoint%s", again)
 
 
 def _core_share() -> int:

@@ -97,7 +97,7 @@ def test_sigterm_to_torchrun_stops_every_rank_with_a_checkpoint(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert err.count("with a checkpoint: continue with") == 1, err[-3000:]  # rank 0 reports, as everywhere
-    assert err.count("stopping after this update") == 1, err[-3000:]
+    assert err.count("stopping after this update") == 1 and "Ctrl-C again" not in err, err[-3000:]  # torchrun: SIGTERM, soft
     with open(run / "metrics.csv") as f:
         last = int(list(csv.DictReader(f))[-1]["global_step"])
     assert load_checkpoint(run)["global_step"] == last > 0

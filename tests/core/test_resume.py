@@ -220,6 +220,7 @@ def test_ctrl_c_saves_the_last_update_and_the_run_resumes(tmp_path):
     assert proc.returncode == 130, err
     saved = load_checkpoint(run)
     assert "with a checkpoint: continue with" in err and f"{saved['global_step']:,} env steps" in err
+    assert "stopping after this update to save a checkpoint (Ctrl-C again to stop at once" in err, err
     with open(metrics) as f:
         assert int(list(csv.DictReader(f))[-1]["global_step"]) == saved["global_step"], "the saved update is the last logged"
     resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
