@@ -326,5 +326,5 @@ def _typed(value: Any, kind: Any, where: str) -> Any:
     if kind in (str, Path):
         if not isinstance(value, str):
             raise UsageError(f"{where} must be a string, got {value!r}")
-        return Path(value).expanduser() if kind is Path else value
+        return kind(value)
     raise TypeError(f"no check for option type {kind}")
