@@ -87,6 +87,12 @@ class Comm:
         dist.destroy_process_group()
 
 
+def launcher_pid() -> int | None:
+    """torchrun's agent, this rank's parent, or ``None`` outside torchrun. When the agent is killed (SIGKILL, an OOM
+    kill) its ranks live on as orphans; ``os.getppid()`` then no longer returns this pid."""
+    return os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
+
+
 def from_environment(device: torch.device) -> Comm | None:
     """Join the process group ``torchrun`` describes (``WORLD_SIZE`` > 1), or return ``None``."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:

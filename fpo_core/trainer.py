@@ -25,7 +25,7 @@ from fpo_core.checkpoint import LATEST, LoadedPolicy, load_checkpoint, save_chec
 from fpo_core.config import TrainConfig
 from fpo_core.cuda_graph import graphed
 from fpo_core.device import HostToDevice, resolve_device
-from fpo_core.distributed import Comm
+from fpo_core.distributed import Comm, launcher_pid
 from fpo_core.envs import EnvSpec, call_env, check_finite, make_vec_env
 from fpo_core.errors import EnvFailed, TrainingDiverged, TrainingInterrupted, UsageError
 from fpo_core.evaluate import run_episodes, torch_actor
@@ -331,6 +331,7 @@ class Trainer:
         bar = _progress(cfg, self.global_step, end) if lead and cfg.progress else None
         gen = torch.Generator().manual_seed(cfg.seed * 7 + self.iteration)
         start_step, t_start = self.global_step, time.perf_counter()
+        agent = launcher_pid()
         try:
             # SIGINT/SIGTERM: finish this update, save, stop (rank 0 announces it: torchrun signals every rank)
             with stop_requests(on_request=_stop_announcer(self.comm is not None) if lead else None) as stop:
@@ -372,7 +373,11 @@ class Trainer:
                         elif bar is not None and self.iteration % max(1, num_iters // 10) == 0:  # not a terminal: a line per 10%
                             log.info("%s/%s steps, %.0f steps/s, recent return %s", f"{self.global_step:,}", f"{end:,}",
                                      row["sps"], _return_text(row["episode_return"]))
-                    stopping = bool(stop) if self.comm is None else self.comm.mean(float(bool(stop))) > 0  # all ranks agree
+                    orphaned = agent is not None and os.getppid() != agent  # torchrun killed: stop as on SIGTERM
+                    if orphaned and lead:
+                        log.warning("torchrun (pid %d) is gone: stopping after this update to save a checkpoint", agent)
+                    wants = bool(stop) or orphaned
+                    stopping = wants if self.comm is None else self.comm.mean(float(wants)) > 0  # all ranks agree
                     if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stopping:
                         self.save()
                     if stopping and self.iteration < num_iters:

@@ -103,6 +103,47 @@ def test_sigterm_to_torchrun_stops_every_rank_with_a_checkpoint(tmp_path):
     assert load_checkpoint(run)["global_step"] == last > 0
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except (FileNotFoundError, ProcessLookupError):  # exited meanwhile
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == pid:  # field 4, after the parenthesised command name
+            found.append(int(entry))
+    return found
+
+
+def test_ranks_left_by_a_killed_torchrun_save_and_stop(tmp_path):
+    """SIGKILL (or an OOM kill) of torchrun's agent leaves its ranks running as orphans: they stop after the update
+    with a checkpoint instead of training on unseen and holding the run directory."""
+    run = tmp_path / "run"
+    cmd = [*TORCHRUN, "-m", "fpo_core.cli", "train", *SMALL, "--total-steps", "1000000", "--checkpoint-every", "1000",
+           "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    ranks: list[int] = []
+    try:
+        wait_while_running(proc, lambda: logged_updates(run) >= 2)
+        assert proc.poll() is None, proc.stderr.read()[-3000:]
+        ranks = _children(proc.pid)
+        assert len(ranks) == 2, ranks
+        proc.kill()
+        _, err = proc.communicate(timeout=120)  # the ranks hold stderr open until they exit
+        assert "torchrun (pid" in err and err.count("with a checkpoint: continue with") == 1, err[-3000:]
+        with open(run / "metrics.csv") as f:
+            last = int(list(csv.DictReader(f))[-1]["global_step"])
+        assert load_checkpoint(run)["global_step"] == last > 0
+    finally:
+        for pid in ranks:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def test_ranks_seed_disjoint_envs_also_with_more_than_a_thousand_per_rank():
     from fpo_core.config import TrainConfig
     from fpo_core.trainer import first_env_seed
