@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Literal, Optional, TypeVar
 
 import tyro
 
-from fpo_core.config import TrainConfig, seed_problem
+from fpo_core.config import TrainConfig, algo_defaults, seed_problem
 from fpo_core.demo import demo
 from fpo_core.presets import preset
 from fpo_core.errors import FpoError, TrainingInterrupted, UsageError
@@ -66,7 +66,27 @@ def train_config(argv: list[str]) -> TrainConfig:
         defaults = dataclasses.replace(saved, run_dir=run_dir)
     else:
         defaults = dataclasses.replace(TrainConfig(), **{**preset(probe.env_id, probe.algo), **file_values})
-    return home(tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train"))
+    cfg = home(tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train"))
+    if file_values.get("algo", cfg.algo) != cfg.algo:
+        _warn_other_algos_defaults(path, file_values, cfg)
+    return cfg
+
+
+def _warn_other_algos_defaults(path: Path, file_values: dict, cfg: TrainConfig) -> None:
+    """A run's config.yaml reused with another ``--algo`` holds its own algorithm's defaults (Gaussian PPO's clip 0.2,
+    say): they stay, as the file sets them, but the line names them and the flags that give ``cfg.algo``'s own."""
+    theirs, ours = (algo_defaults(cfg.env_id, algo) for algo in (file_values["algo"], cfg.algo))
+    carried = [k for k, v in file_values.items()
+               if k in theirs and v == theirs[k] == getattr(cfg, k) and ours.get(k) != v and ours.get(k) is not None]
+    if carried:
+        flags = " ".join(f"--{k.replace('_', '-')} {_flag_value(ours[k])}" for k in carried)
+        log.warning("%s was written for --algo %s and sets its defaults %s; they stay for this --algo %s run. For %s's "
+                    "own, pass %s (or delete those lines)", path, file_values["algo"],
+                    ", ".join(f"{k} {_flag_value(file_values[k])}" for k in carried), cfg.algo, cfg.algo, flags)
+
+
+def _flag_value(v: object) -> str:
+    return " ".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
 
 
 def home(args: A) -> A:

@@ -16,10 +16,12 @@ import yaml
 
 from fpo_core import integrators
 from fpo_core.errors import UsageError
+from fpo_core.presets import preset
 
 Algo = Literal["fpo", "gaussian", "dppo"]
 
-# Per-algorithm defaults where the methods' papers differ (FPO_METHOD.md §3, §5).
+# Per-algorithm defaults: FPO's paper (FPO_METHOD.md §3) and DPPO's (§5); the Gaussian's is CleanRL's MuJoCo PPO
+# (the paper's DMControl baseline was tuned to 0.1: pass --clip-coef 0.1 to compare with its numbers).
 ALGO_DEFAULTS: dict[str, dict] = {
     "fpo": {"clip_coef": 0.05},
     "gaussian": {"clip_coef": 0.2},
@@ -328,3 +330,9 @@ def _typed(value: Any, kind: Any, where: str) -> Any:
             raise UsageError(f"{where} must be a string, got {value!r}")
         return kind(value)
     raise TypeError(f"no check for option type {kind}")
+
+
+def algo_defaults(env_id: str, algo: str) -> dict[str, Any]:
+    """Every option's value for a new ``algo`` run on ``env_id`` before any file or flag: the built-in defaults, the
+    algorithm's (``ALGO_DEFAULTS``) and the task's preset."""
+    return {**dataclasses.asdict(TrainConfig()), **ALGO_DEFAULTS[algo], **preset(env_id, algo)}

@@ -111,6 +111,27 @@ def test_a_runs_config_yaml_starts_a_new_run(tmp_path):
     assert not cfg.resume and cfg.run_dir is None and cfg.n_mc == 3 and cfg.seed == 3
 
 
+def test_a_runs_config_reused_with_another_algo_names_the_defaults_it_carries(tmp_path, caplog):
+    """A Gaussian run's config.yaml holds clip 0.2 and tanh: reused with --algo fpo they stay (the file sets them),
+    and one warning names them with the flags for FPO's own (0.05, silu on HalfCheetah)."""
+    from fpo_core.cli import train_config
+
+    saved = TrainConfig(env_id="HalfCheetah-v5", algo="gaussian").resolved().to_dict()
+    saved.update(activation="tanh", seed=5)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    argv = ["--config", str(tmp_path / "config.yaml"), "--algo", "fpo", "--run-dir", str(tmp_path / "fpo")]
+    with caplog.at_level("WARNING", logger="fpo"):
+        cfg = train_config(argv).resolved()
+    assert (cfg.algo, cfg.clip_coef, cfg.activation, cfg.seed) == ("fpo", 0.2, "tanh", 5)
+    [warning] = caplog.messages
+    assert "written for --algo gaussian" in warning and "--clip-coef 0.05" in warning and "--activation silu" in warning
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fpo"):  # given on the command line: nothing carried, nothing said
+        train_config([*argv, "--clip-coef", "0.05", "--activation", "silu", "--loss-weighting", "velocity"])
+        train_config(["--config", str(tmp_path / "config.yaml"), "--run-dir", str(tmp_path / "g")])  # same algo
+    assert caplog.messages == []
+
+
 def test_config_files_do_not_mix_with_resume(tmp_path, capsys):
     path = _yaml(tmp_path, "n_mc: 3\n")
     assert main(["train", "--config", str(path), "--run-dir", str(tmp_path / "run"), "--resume"]) == 2
