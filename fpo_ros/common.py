@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import traceback
 from typing import Callable, Optional
 
@@ -134,8 +135,14 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
     The signals are handled here, not by rclpy (which would shut ROS down first), so that ``before_exit`` can still
     publish.
     """
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     log = rclpy.logging.get_logger(name)
+    try:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except RuntimeError as e:  # rcl's parse of --ros-args (RCLError): one line, without rcl's source locations
+        reason = re.sub(r",? at \S+:\d+", "", str(e).splitlines()[0] if str(e) else type(e).__name__)
+        hint = " (a list's numbers must be of one kind: [0.0, 1.5], not [0, 1.5])" if "same type" in reason else ""
+        log.fatal(f"cannot start: invalid ROS arguments: {reason}{hint}")
+        return EXIT_ERROR
     with stop_requests(hard=STOP_SIGNALS) as stop:  # a second signal: out now, without the last message
         try:
             try:

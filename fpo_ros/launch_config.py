@@ -14,8 +14,9 @@ from fpo_core.contract import NOISES
 from fpo_core.integrators import INTEGRATORS
 
 PACKAGE = "fpo_ros"
-ParamValue = Union[str, int, float, bool]
+ParamValue = Union[str, int, float, bool, list[float]]
 BOOLS = {"true": True, "false": False}
+ON_TIMEOUT = ("zero", "rest", "hold", "nothing")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("control_rate_hz", "0", "0: act on every observation; > 0: act on a timer at this rate"),
     Argument("observation_timeout_s", "", "Watchdog: observations older than this are stale; 0 disables it; empty: "
              "0.5 s, or two control periods when longer"),
-    Argument("on_timeout", "zero", "Published while observations are stale", ("zero", "hold", "nothing")),
+    Argument("on_timeout", "zero", "Published while observations are stale (rest: rest_action)", ON_TIMEOUT),
+    Argument("rest_action", "", "With on_timeout rest: the robot's rest command (default pose) in the model's joint "
+             "order, e.g. [0.0, 0.9, -1.8]"),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),
     Argument("observation_reliability", "reliable", "Reliability of the observation topic (best_effort: also for "
@@ -89,6 +92,18 @@ def _number(values: Mapping[str, str], name: str, minimum: float, cast: type = f
     return x
 
 
+def _numbers(values: Mapping[str, str], name: str) -> list[float]:
+    """Launch argument ``name`` as a list of finite floats: ``[0.0, 0.9]`` or ``0.0, 0.9`` (integers too)."""
+    text = values[name].strip()
+    try:
+        numbers = [float(x) for x in text.removeprefix("[").removesuffix("]").split(",")]
+    except ValueError:
+        raise ValueError(f"launch argument {name} must be a list of numbers such as [0.0, 0.9], got {text!r}") from None
+    if not all(map(math.isfinite, numbers)):
+        raise ValueError(f"launch argument {name} must hold finite numbers, got {text}")
+    return numbers
+
+
 def _choice(values: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     text = values[name].strip()
     if text not in choices:
@@ -113,7 +128,7 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         raise ValueError("launch argument model_path is required: model_path:=/path/to/policy.onnx")
     reliabilities = {f"{topic}_reliability": _choice(v, f"{topic}_reliability", ("reliable", "best_effort"))
                      for topic in ("observation", "action")}
-    _choice(v, "on_timeout", ("zero", "hold", "nothing"))
+    _choice(v, "on_timeout", ON_TIMEOUT)
     shared = {**reliabilities, "qos_depth": _number(v, "qos_depth", 1, int),
               "use_sim_time": BOOLS[_choice(v, "use_sim_time", tuple(BOOLS))]}
     policy: dict[str, ParamValue] = {
@@ -125,6 +140,8 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "active": BOOLS[_choice(v, "active", tuple(BOOLS))],
         **shared,
     }
+    if v["rest_action"].strip():
+        policy["rest_action"] = _numbers(v, "rest_action")
     if v["observation_timeout_s"].strip():
         policy["observation_timeout_s"] = _number(v, "observation_timeout_s", 0.0)
     if v["num_steps"].strip():

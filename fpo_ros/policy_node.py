@@ -29,7 +29,10 @@ from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides
 from fpo_ros.common import main as run_main
 
 NAME = "fpo_policy"
-ON_TIMEOUT = ("zero", "hold", "nothing")
+ON_TIMEOUT = ("zero", "rest", "hold", "nothing")
+TO_REST = ("zero", "rest")
+"""The on_timeout choices that publish ``rest`` (the zero action, or rest_action): also once on shutdown, and where a
+rate-limited start ramps in from."""
 LIVE = ("num_steps", "integrator", "noise", "seed", "max_action_delta", "active")
 """Parameters that may change while the node runs (applied to the next action)."""
 DEFAULT_TIMEOUT_S = 0.5
@@ -52,8 +55,6 @@ class PolicyNode(FpoNode):
         self.policy = FlowPolicy.load(model_path)
         c = self.policy.contract
         self.low, self.high = np.asarray(c.action_low), np.asarray(c.action_high)
-        self.rest = np.clip(np.zeros_like(self.low), self.low, self.high)
-        """The zero action clipped into the box: on_timeout zero's action, and where a rate-limited start ramps from."""
         self.num_steps = self.declare_parameter("num_steps", c.num_steps, ParameterDescriptor(
             description=f"Integration steps K per action (trained with {c.num_steps}); changeable while running",
             integer_range=[IntegerRange(from_value=1, to_value=MAX_NUM_STEPS, step=1)])).value
@@ -81,20 +82,26 @@ class PolicyNode(FpoNode):
                                f"(twice the period or more rides out one late observation)")
         self.max_action_delta = declare_number(
             self, "max_action_delta", 0.0, "Largest change of any action component from one published action to the "
-            "next (0: no limit); with on_timeout zero the first action ramps in from the zero action; changeable while "
-            "running", 0.0, math.inf, read_only=False)
+            "next (0: no limit); with on_timeout zero or rest the first action ramps in from that action; changeable "
+            "while running", 0.0, math.inf, read_only=False)
         self.active = self.declare_parameter("active", True, ParameterDescriptor(
             description="false: stop acting and publish the on_timeout action once (pause, software stop); true: act "
                         "again. Changeable while running")).value
         self.on_timeout = self.declare_parameter("on_timeout", "zero", choice_descriptor(
             "Published while observations are stale (every control period), instead of a non-finite action, and once "
-            "on shutdown: zero (actions clipped into the box), hold (the last action) or nothing", ON_TIMEOUT,
-            read_only=True)).value
+            "on shutdown: zero (clipped into the action box), rest (rest_action), hold (the last action) or nothing",
+            ON_TIMEOUT, read_only=True)).value
+        rest_action = self.declare_parameter("rest_action", None, ParameterDescriptor(
+            description="With on_timeout rest: the robot's rest command, one number per action in the model's joint "
+                        "order (a position-controlled robot's default pose); inside the action bounds",
+            read_only=True, dynamic_typing=True)).value
         qos = declare_qos(self)
         check_overrides(self)  # after the last declaration
         for name, value, choices in (("integrator", self.integrator, INTEGRATORS), ("noise", self.noise, NOISES),
                                      ("on_timeout", self.on_timeout, ON_TIMEOUT)):
             check_choice(name, value, choices)
+        self.rest = self._rest(rest_action)
+        """on_timeout zero's or rest's action, and where a rate-limited start ramps in from."""
         self.policy.seed(self.seed)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -128,6 +135,31 @@ class PolicyNode(FpoNode):
         self.get_logger().info(f"loaded {model_path} ({c.kind} policy for {c.env_id}, obs {c.obs_dim}, act {c.act_dim}); "
                                f"K={self.num_steps} {self.integrator}, noise {self.noise}; acting {mode}; watchdog {watchdog}; "
                                f"action order (the controller's joints): {', '.join(c.joint_names)}")
+
+    def _rest(self, value: object) -> np.ndarray:
+        """The zero action clipped into the box, or with on_timeout rest the checked ``rest_action``."""
+        c = self.policy.contract
+        if self.on_timeout != "rest":
+            if value is not None:
+                raise StartupError(f"parameter rest_action is used only with on_timeout rest (now {self.on_timeout}): "
+                                   f"add -p on_timeout:=rest, or drop rest_action")
+            return np.clip(np.zeros_like(self.low), self.low, self.high)
+        example = f"-p rest_action:=[{', '.join(['0.0'] * c.act_dim)}]"
+        if value is None:
+            raise StartupError(f"on_timeout rest needs parameter rest_action: the robot's rest command (a position-"
+                               f"controlled robot's default pose), {c.act_dim} numbers in the model's joint order "
+                               f"({', '.join(c.joint_names)}), e.g. {example}")
+        values = [number(v, -math.inf, math.inf) for v in value] if isinstance(value, (list, tuple, array)) else [None]
+        if len(values) != c.act_dim or None in values:
+            shown = list(value) if isinstance(value, array) else value  # rclpy's arrays print as array('d', [...])
+            raise StartupError(f"parameter rest_action must be {c.act_dim} finite number{'s' * (c.act_dim > 1)} (the "
+                               f"model's joints: {', '.join(c.joint_names)}), e.g. {example}; got {shown!r}")
+        rest = np.asarray(values)
+        outside = [f"{name} {v:g} not in [{lo:g}, {hi:g}]" for name, v, lo, hi in zip(c.joint_names, rest, self.low, self.high)
+                   if not lo <= v <= hi]
+        if outside:
+            raise StartupError(f"parameter rest_action must lie inside the action bounds: {'; '.join(outside)}")
+        return rest
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Validate live changes as a whole; a rejected change keeps every old value."""
@@ -229,9 +261,9 @@ class PolicyNode(FpoNode):
 
     def _rate_limited(self, action: np.ndarray) -> np.ndarray:
         """``action`` moved at most ``max_action_delta`` per component from the last published one (or, before any,
-        from the zero action when on_timeout is zero: torque and velocity commands ramp in from rest; a position
-        command, whose safe action is hold, has no such reference and goes out as computed)."""
-        ref = self.last_action if self.last_action is not None else self.rest if self.on_timeout == "zero" else None
+        from ``rest`` when on_timeout is zero or rest: torque and velocity commands ramp in from zero, position commands
+        from rest_action; with hold or nothing there is no such reference and the first action goes out as computed)."""
+        ref = self.last_action if self.last_action is not None else self.rest if self.on_timeout in TO_REST else None
         if self.max_action_delta <= 0.0 or ref is None:
             return action
         over = np.abs(action - ref) > self.max_action_delta
@@ -241,7 +273,7 @@ class PolicyNode(FpoNode):
         return np.where(over, ref + np.sign(action - ref) * self.max_action_delta, action)
 
     def _publish_safe(self) -> None:
-        if self.on_timeout == "zero":
+        if self.on_timeout in TO_REST:
             self._publish(self.rest)
         elif self.on_timeout == "hold" and self.last_action is not None:
             self._publish(self.last_action)
@@ -249,10 +281,10 @@ class PolicyNode(FpoNode):
     def before_exit(self) -> None:
         """On SIGINT, SIGTERM or an error in a callback, publish the on_timeout action once: a forward command controller
         would otherwise keep applying the policy's last command after the node is gone."""
-        if self.published and self.on_timeout == "zero":
+        if self.published and self.on_timeout in TO_REST:
             self._publish_safe()
             self.pub.wait_for_all_acked(Duration(seconds=EXIT_ACK_S))
-            self.get_logger().info("shutting down: published the zero action")
+            self.get_logger().info(f"shutting down: published the {self.on_timeout} action")
 
     def _publish(self, action: np.ndarray) -> None:
         self.action_msg.data = array("d", action.tobytes())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fpo_ros.launch_config import ARGUMENTS, describe
@@ -31,6 +33,15 @@ def test_values_are_typed_and_model_defaults_are_left_to_the_model():
 def test_each_topic_has_its_own_reliability():
     (policy,) = describe({"model_path": "m.onnx", "observation_reliability": "best_effort"})
     assert (policy.parameters["observation_reliability"], policy.parameters["action_reliability"]) == ("best_effort", "reliable")
+
+
+def test_a_rest_action_is_a_list_of_floats():
+    """`rest_action:=[0, 0.9]` (a default pose): floats, so the node gets a double array (rcl refuses [0, 0.9] mixed)."""
+    for text in ("[0, 0.9, -1.8]", "0, 0.9, -1.8", " [0.0,0.9,-1.8] "):
+        (policy,) = describe({"model_path": "m.onnx", "on_timeout": "rest", "rest_action": text})
+        assert policy.parameters["rest_action"] == [0.0, 0.9, -1.8] and all(isinstance(x, float) for x in policy.parameters["rest_action"])
+    (plain,) = describe({"model_path": "m.onnx"})
+    assert "rest_action" not in plain.parameters
 
 
 def test_use_sim_time_reaches_the_policy_node_but_not_with_our_sim():
@@ -71,6 +82,8 @@ def test_a_slow_motion_sim_turns_the_default_watchdog_off():
     ({"model_path": "m.onnx", "num_steps": "four"}, "num_steps must be an integer"),
     ({"model_path": "m.onnx", "integrator": "rk5"}, "integrator must be one of"),
     ({"model_path": "m.onnx", "on_timeout": "panic"}, "on_timeout must be one of"),
+    ({"model_path": "m.onnx", "rest_action": "[0, up]"}, "rest_action must be a list of numbers such as [0.0, 0.9]"),
+    ({"model_path": "m.onnx", "rest_action": "[nan]"}, "rest_action must hold finite numbers"),
     ({"model_path": "m.onnx", "max_action_delta": "-0.1"}, "max_action_delta must be >= 0.0"),
     ({"model_path": "m.onnx", "max_action_delta": "inf"}, "max_action_delta must be a finite number"),
     ({"model_path": "m.onnx", "active": "off"}, "active must be one of"),
@@ -83,7 +96,7 @@ def test_a_slow_motion_sim_turns_the_default_watchdog_off():
      "leave control_rate_hz at 0"),
 ])
 def test_bad_arguments_raise_clear_errors(overrides, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         describe(overrides)
 
 

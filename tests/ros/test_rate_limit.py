@@ -85,6 +85,24 @@ def test_position_commands_are_not_pulled_toward_zero_at_start(policy_file, star
     assert np.abs(np.diff(actions, axis=0)).max() <= 1e-6 * (1 + 1e-9)  # later ones are limited all the same
 
 
+def test_position_commands_ramp_in_from_the_rest_action(policy_file, start_node, ros):
+    """With on_timeout rest (a position-controlled robot's default pose) the first actions blend in from rest_action."""
+    _, target = _unlimited(policy_file)
+    rest = target + 0.5  # the test model's box is wide (InvertedPendulum: ±3)
+    delta = 0.5 / 20
+    obs, _ = _unlimited(policy_file)
+    node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0, on_timeout="rest",
+                      rest_action=rest.tolist(), max_action_delta=delta, qos_depth=100)
+    actions = ros.collect(Float64MultiArray, "action")
+    pub = ros.publisher("observation")
+    ros.wait_for(lambda: len(actions) >= 4, STARTUP_S, "4 actions", every=lambda: pub.publish(Float64MultiArray(
+        data=obs.tolist())), proc=node)
+    ramp = np.array([a.data for a in actions])
+    np.testing.assert_allclose(ramp[0], rest - delta, rtol=1e-9, atol=1e-12)  # one step from rest toward the policy's
+    steps = np.abs(np.diff(ramp, axis=0))
+    assert steps.max() <= delta * (1 + 1e-9) and not np.allclose(ramp[-1], target), ramp
+
+
 def test_an_integer_limit_is_taken_at_startup(policy_file, start_node, ros):
     """`-p max_action_delta:=1` is an integer to ROS: the node starts with it (rclpy alone refuses it for a double)."""
     _, target = _unlimited(policy_file)

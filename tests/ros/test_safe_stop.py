@@ -45,6 +45,16 @@ def test_shutdown_publishes_the_zero_action(policy_file, start_node, ros, sig):
                  "the zero action published on shutdown (a forward command controller would keep the last command)")
 
 
+def test_shutdown_with_on_timeout_rest_publishes_the_rest_action(policy_file, start_node, ros):
+    rest = [0.37] * FlowPolicy.load(policy_file).contract.act_dim
+    node, actions, _ = _acting(policy_file, start_node, ros, on_timeout="rest", rest_action=rest)
+    assert not np.allclose(actions[-1].data, rest), "the policy's action is the rest action; the test could not see it"
+    node.popen.send_signal(signal.SIGINT)
+    assert node.wait(WAIT_S) == 0, node.output()
+    ros.wait_for(lambda: np.array_equal(actions[-1].data, rest), WAIT_S, "the rest action published on shutdown")
+    assert "published the rest action" in node.output(), node.output()
+
+
 def test_hold_leaves_the_last_command_on_shutdown(policy_file, start_node, ros):
     node, actions, _ = _acting(policy_file, start_node, ros, on_timeout="hold")
     n = len(actions)

@@ -37,6 +37,13 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     # below InvertedPendulum's 0.04 s control period: the zero action would go out between every two of the policy's
     ({"observation_timeout_s": 0.02}, "observation_timeout_s must be 0 (off) or at least the model's control period 0.04 s"),
     ({"max_action_delta": -0.5}, "max_action_delta must be a number >= 0"),
+    ({"on_timeout": "rest"}, "on_timeout rest needs parameter rest_action: the robot's rest command"),
+    ({"rest_action": [0.1]}, "parameter rest_action is used only with on_timeout rest (now zero)"),
+    ({"on_timeout": "rest", "rest_action": [0.1, 0.2]}, "parameter rest_action must be 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": "[up]"}, "parameter rest_action must be 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": 0.1}, "parameter rest_action must be 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": [7]}, "parameter rest_action must lie inside the action bounds: "),
+    ({"on_timeout": "rest", "rest_action": "[0, 1.5]"}, "invalid ROS arguments: "),  # rcl: one kind of number per list
 ])
 def test_policy_node_bad_parameter_exits_non_zero(policy_file, start_node, params, expected):
     node = start_node("policy_node", model_path=policy_file, **params)
@@ -170,3 +177,9 @@ def _output_once(node: Proc, text: str) -> str:
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+def test_the_launch_file_offers_the_policy_nodes_on_timeout_choices():
+    from fpo_ros import launch_config, policy_node
+
+    assert launch_config.ON_TIMEOUT == policy_node.ON_TIMEOUT

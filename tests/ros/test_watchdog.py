@@ -35,13 +35,20 @@ def _stale_reported(diags) -> bool:
     return bool(diags) and diags[-1].status[0].level == DiagnosticStatus.WARN and "stale" in diags[-1].status[0].message
 
 
-@pytest.mark.parametrize("on_timeout", ["zero", "hold"])
+REST = 0.37
+"""rest_action's value for each joint: inside the test model's bounds, neither zero nor the policy's action."""
+
+
+@pytest.mark.parametrize("on_timeout", ["zero", "hold", "rest"])
 def test_stale_observations_publish_the_safe_action(policy_file, start_node, ros, on_timeout):
-    node, actions, diags, send = _start(policy_file, start_node, ros, on_timeout)
+    act_dim = FlowPolicy.load(policy_file).contract.act_dim
+    rest = {"rest_action": [REST] * act_dim} if on_timeout == "rest" else {}
+    node, actions, diags, send = _start(policy_file, start_node, ros, on_timeout, **rest)
     ros.wait_for(lambda: len(actions) >= 5, STARTUP_S, "actions while observations flow", every=send, proc=node)
     last_policy_action = np.array(actions[-1].data)
-    assert np.any(last_policy_action != 0.0), "the policy's action is exactly zero; zero and hold cannot be told apart"
-    safe = np.zeros_like(last_policy_action) if on_timeout == "zero" else last_policy_action
+    assert np.all(np.abs(last_policy_action) > 1e-3) and not np.allclose(last_policy_action, REST), \
+        "the policy's action is near zero or the rest action; the safe actions cannot be told apart"
+    safe = {"zero": np.zeros_like(last_policy_action), "hold": last_policy_action, "rest": np.full(act_dim, REST)}[on_timeout]
     n = len(actions)
     ros.wait_for(lambda: len(actions) >= n + 3 and np.array_equal(actions[-1].data, safe), WAIT_S,
                  f"repeated {on_timeout} actions after observations stopped", proc=node)
