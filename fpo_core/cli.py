@@ -67,7 +67,7 @@ def train_config(argv: list[str]) -> TrainConfig:
     else:
         defaults = dataclasses.replace(TrainConfig(), **{**preset(probe.env_id, probe.algo), **file_values})
     cfg = home(tyro.cli(TrainConfig, args=argv, default=defaults, prog="fpo train"))
-    if file_values.get("algo", cfg.algo) != cfg.algo:
+    if file_values.get("algo", cfg.algo) != cfg.algo and os.environ.get("RANK", "0") == "0":  # torchrun: rank 0 says it
         _warn_other_algos_defaults(path, file_values, cfg)
     return cfg
 
