@@ -144,7 +144,7 @@ class PolicyNode(FpoNode):
                 raise StartupError(f"parameter rest_action is used only with on_timeout rest (now {self.on_timeout}): "
                                    f"add -p on_timeout:=rest, or drop rest_action")
             return np.clip(np.zeros_like(self.low), self.low, self.high)
-        example = f"-p rest_action:=[{', '.join(['0.0'] * c.act_dim)}]"
+        example = f"-p 'rest_action:=[{', '.join(['0.0'] * c.act_dim)}]'"  # quoted: the shell splits it at its spaces
         if value is None:
             raise StartupError(f"on_timeout rest needs parameter rest_action: the robot's rest command (a position-"
                                f"controlled robot's default pose), {c.act_dim} numbers in the model's joint order "
@@ -152,8 +152,9 @@ class PolicyNode(FpoNode):
         values = [number(v, -math.inf, math.inf) for v in value] if isinstance(value, (list, tuple, array)) else [None]
         if len(values) != c.act_dim or None in values:
             shown = list(value) if isinstance(value, array) else value  # rclpy's arrays print as array('d', [...])
-            raise StartupError(f"parameter rest_action must be {c.act_dim} finite number{'s' * (c.act_dim > 1)} (the "
-                               f"model's joints: {', '.join(c.joint_names)}), e.g. {example}; got {shown!r}")
+            raise StartupError(f"parameter rest_action must be a list of {c.act_dim} finite number"
+                               f"{'s' * (c.act_dim > 1)} (the model's joints: {', '.join(c.joint_names)}), e.g. "
+                               f"{example}; got {shown!r}")
         rest = np.asarray(values)
         outside = [f"{name} {v:g} not in [{lo:g}, {hi:g}]" for name, v, lo, hi in zip(c.joint_names, rest, self.low, self.high)
                    if not lo <= v <= hi]

@@ -39,9 +39,9 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     ({"max_action_delta": -0.5}, "max_action_delta must be a number >= 0"),
     ({"on_timeout": "rest"}, "on_timeout rest needs parameter rest_action: the robot's rest command"),
     ({"rest_action": [0.1]}, "parameter rest_action is used only with on_timeout rest (now zero)"),
-    ({"on_timeout": "rest", "rest_action": [0.1, 0.2]}, "parameter rest_action must be 1 finite number (the model's joints: "),
-    ({"on_timeout": "rest", "rest_action": "[up]"}, "parameter rest_action must be 1 finite number (the model's joints: "),
-    ({"on_timeout": "rest", "rest_action": 0.1}, "parameter rest_action must be 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": [0.1, 0.2]}, "parameter rest_action must be a list of 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": "[up]"}, "parameter rest_action must be a list of 1 finite number (the model's joints: "),
+    ({"on_timeout": "rest", "rest_action": 0.1}, "parameter rest_action must be a list of 1 finite number (the model's joints: "),
     ({"on_timeout": "rest", "rest_action": [7]}, "parameter rest_action must lie inside the action bounds: "),
     ({"on_timeout": "rest", "rest_action": "[0, 1.5]"}, "invalid ROS arguments: "),  # rcl: one kind of number per list
 ])
