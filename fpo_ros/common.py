@@ -138,10 +138,10 @@ def main(make_node: Callable[[], FpoNode], name: str, args: Optional[list[str]] 
     log = rclpy.logging.get_logger(name)
     try:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    except RuntimeError as e:  # rcl's parse of --ros-args (RCLError): one line, without rcl's source locations
+    except RuntimeError as e:  # rcl's init (RCLError): --ros-args, ROS_DOMAIN_ID; one line, without source locations
         reason = re.sub(r",? at \S+:\d+", "", str(e).splitlines()[0] if str(e) else type(e).__name__)
-        hint = " (a list's numbers must be of one kind: [0.0, 1.5], not [0, 1.5])" if "same type" in reason else ""
-        log.fatal(f"cannot start: invalid ROS arguments: {reason}{hint}")
+        hint = " (a list's items must all be of one type: [0.0, 1.5], not [0, 1.5])" if "same type" in reason else ""
+        log.fatal(f"cannot start: {reason}{hint}")
         return EXIT_ERROR
     with stop_requests(hard=STOP_SIGNALS) as stop:  # a second signal: out now, without the last message
         try:
