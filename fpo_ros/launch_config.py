@@ -39,8 +39,8 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("observation_timeout_s", "", "Watchdog: observations older than this are stale; 0 disables it; empty: "
              "0.5 s, or two control periods when longer"),
     Argument("on_timeout", "zero", "Published while observations are stale (rest: rest_action)", ON_TIMEOUT),
-    Argument("rest_action", "", "With on_timeout rest: the robot's rest command (default pose) in the model's joint "
-             "order, e.g. [0.0, 0.9, -1.8]"),
+    Argument("rest_action", "", "With on_timeout rest (required then): the robot's rest command (default pose) in the "
+             "model's joint order, e.g. rest_action:='[0.0, 0.9, -1.8]' (quoted: the shell splits at spaces)"),
     Argument("max_action_delta", "0", "Largest change of any action component between two actions; 0: no limit"),
     Argument("active", "true", "false: start without acting (set the parameter active to true to begin)", ("true", "false")),
     Argument("observation_reliability", "reliable", "Reliability of the observation topic (best_effort: also for "
@@ -140,7 +140,10 @@ def describe(overrides: Mapping[str, str]) -> list[NodeDescription]:
         "active": BOOLS[_choice(v, "active", tuple(BOOLS))],
         **shared,
     }
-    if v["rest_action"].strip():
+    if bool(v["rest_action"].strip()) != (policy["on_timeout"] == "rest"):
+        raise ValueError("launch arguments on_timeout:=rest and rest_action go together: with on_timeout rest, "
+                         "rest_action:='[0.0, 0.9, -1.8]' (the rest command, one number per joint); else no rest_action")
+    if policy["on_timeout"] == "rest":
         policy["rest_action"] = _numbers(v, "rest_action")
     if v["observation_timeout_s"].strip():
         policy["observation_timeout_s"] = _number(v, "observation_timeout_s", 0.0)

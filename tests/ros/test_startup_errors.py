@@ -129,7 +129,8 @@ def test_every_parameter_the_launch_file_passes_is_accepted(policy_file, ros_env
     from fpo_ros.launch_config import describe
 
     for d in describe({"model_path": str(policy_file), "use_sim": "true", "sim_mode": sim_mode, "num_steps": "3",
-                       "integrator": "rk4", "noise": "zero", "observation_timeout_s": "1"}):
+                       "integrator": "rk4", "noise": "zero", "observation_timeout_s": "1", "on_timeout": "rest",
+                       "rest_action": "[0.0]"}):
         path = tmp_path / f"{d.name}_{sim_mode}.yaml"
         path.write_text(yaml.safe_dump({"/**": {"ros__parameters": d.parameters}}))
         node = _with_params_file(d.executable, path, ros_env, "-r", f"__node:={d.name}")
