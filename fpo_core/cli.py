@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Literal, Optional, TypeVar
 
 import tyro
 
-from fpo_core.config import TrainConfig, algo_defaults, seed_problem
+from fpo_core.config import APPLIES_TO, TrainConfig, algo_defaults, seed_problem
 from fpo_core.demo import demo
 from fpo_core.presets import preset
 from fpo_core.errors import FpoError, TrainingInterrupted, UsageError
@@ -76,8 +76,9 @@ def _warn_other_algos_defaults(path: Path, file_values: dict, cfg: TrainConfig) 
     """A run's config.yaml reused with another ``--algo`` holds its own algorithm's defaults (Gaussian PPO's clip 0.2,
     say): they stay, as the file sets them, but the line names them and the flags that give ``cfg.algo``'s own."""
     theirs, ours = (algo_defaults(cfg.env_id, algo) for algo in (file_values["algo"], cfg.algo))
-    carried = [k for k, v in file_values.items()
-               if k in theirs and v == theirs[k] == getattr(cfg, k) and ours.get(k) != v and ours.get(k) is not None]
+    carried = [k for k, v in file_values.items()  # one the new algorithm refuses (APPLIES_TO): validate() names it
+               if k in theirs and v == theirs[k] == getattr(cfg, k) and ours[k] not in (v, None)
+               and cfg.algo in APPLIES_TO.get(k, (cfg.algo,))]
     if carried:
         flags = " ".join(f"--{k.replace('_', '-')} {_flag_value(ours[k])}" for k in carried)
         log.warning("%s was written for --algo %s and sets its defaults %s; they stay for this --algo %s run. For %s's "

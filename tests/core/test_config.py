@@ -1,11 +1,15 @@
 """Config files and the resolved config every run writes."""
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 import yaml
 
 from fpo_core.cli import main
 from fpo_core.config import TrainConfig
+from fpo_core.errors import UsageError
+from fpo_core.presets import preset
 
 
 def test_config_file_sets_defaults_and_flags_override(tmp_path, capsys):
@@ -130,6 +134,21 @@ def test_a_runs_config_reused_with_another_algo_names_the_defaults_it_carries(tm
         train_config([*argv, "--clip-coef", "0.05", "--activation", "silu", "--loss-weighting", "velocity"])
         train_config(["--config", str(tmp_path / "config.yaml"), "--run-dir", str(tmp_path / "g")])  # same algo
     assert caplog.messages == []
+
+
+def test_the_reuse_warning_leaves_out_what_the_new_algorithm_refuses(tmp_path, caplog):
+    """An FPO run's loss weighting reused with --algo dppo is refused (it applies to FPO only): the warning does not
+    say it stays, and names only what does."""
+    from fpo_core.cli import train_config
+
+    saved = dataclasses.replace(TrainConfig(env_id="HalfCheetah-v5", algo="fpo"), **preset("HalfCheetah-v5", "fpo"))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved.resolved().to_dict()))
+    with caplog.at_level("WARNING", logger="fpo"):
+        cfg = train_config(["--config", str(tmp_path / "config.yaml"), "--algo", "dppo", "--run-dir", str(tmp_path / "d")])
+    [warning] = caplog.messages
+    assert "--clip-coef 0.2" in warning and "loss" not in warning, warning
+    with pytest.raises(UsageError, match="--loss-weighting velocity .* applies to --algo fpo only"):
+        cfg.resolved()
 
 
 def test_config_files_do_not_mix_with_resume(tmp_path, capsys):
