@@ -70,6 +70,15 @@ if [ "$ros_distro" = jazzy ]; then  # Jazzy's wheels instead of Kilted's: its pi
   cat constraints-jazzy.txt >> "$VENV/constraints-jazzy-full.txt"
   constraints="$VENV/constraints-jazzy-full.txt"
 fi
+if $system_ros; then  # before the stamp: a change of these pins reinstalls
+  # apt's ROS message packages are compiled against numpy 1.x and fail to import under numpy 2 (e.g. spot_ros2#492):
+  # the venv keeps numpy 1.26 (and ml_dtypes 0.5, the last release that accepts it). pytest 8.3: the venv sees the
+  # installed ROS 2's pytest plugins, and Humble's launch_testing declares a hook argument pytest 9 removed (every run
+  # ends before collecting, ros2/launch#979), its launch_pytest reads a fixture attribute pytest 8.4 removed (#947)
+  sed -e '/^numpy==/d' -e '/^ml_dtypes==/d' -e '/^pytest==/d' "$constraints" > "$VENV/constraints-system-ros.txt"
+  printf 'numpy==1.26.4\nml_dtypes==0.5.4\npytest==8.3.5\n' >> "$VENV/constraints-system-ros.txt"
+  constraints="$VENV/constraints-system-ros.txt"
+fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
 want="$(cat setup.py "$constraints" | sha256sum | cut -d' ' -f1) $extras"
@@ -81,15 +90,6 @@ fi
 if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
   echo "setup: installing $TORCH_PIN (the build pip's indexes offer; README, Troubleshooting: A CPU-only machine)"
   "${pip[@]}" install "$TORCH_PIN"
-fi
-if $system_ros; then
-  # apt's ROS message packages are compiled against numpy 1.x and fail to import under numpy 2 (e.g. spot_ros2#492):
-  # the venv keeps numpy 1.26 (and ml_dtypes 0.5, the last release that accepts it). pytest 8.3: the venv sees the
-  # installed ROS 2's pytest plugins, and Humble's launch_testing declares a hook argument pytest 9 removed (every run
-  # ends before collecting, ros2/launch#979), its launch_pytest reads a fixture attribute pytest 8.4 removed (#947)
-  sed -e '/^numpy==/d' -e '/^ml_dtypes==/d' -e '/^pytest==/d' "$constraints" > "$VENV/constraints-system-ros.txt"
-  printf 'numpy==1.26.4\nml_dtypes==0.5.4\npytest==8.3.5\n' >> "$VENV/constraints-system-ros.txt"
-  constraints="$VENV/constraints-system-ros.txt"
 fi
 echo "setup: installing fpo[$extras] with pinned dependencies ($constraints)"
 "${pip[@]}" install -c "$constraints" -e ".[$extras]"
