@@ -25,13 +25,13 @@ def _unlimited(policy_file) -> tuple[np.ndarray, np.ndarray]:
     return obs, policy.act(obs, noise="zero")
 
 
-def _start(policy_file, start_node, ros, delta, on_timeout: str, n: int, alternate: bool = False):
+def _start(policy_file, start_node, ros, delta, on_timeout: str, n: int, alternate: bool = False, **params):
     """A rate-limited node fed one observation over and over (``alternate``: once it has acted on it, that observation
     and its negative in turn); returns the node, the list its actions arrive in (``n`` so far), diagnostics and the
     send call."""
     obs, _ = _unlimited(policy_file)
     node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0,
-                      on_timeout=on_timeout, max_action_delta=delta, qos_depth=100)  # depth: no action may be lost
+                      on_timeout=on_timeout, max_action_delta=delta, qos_depth=100, **params)  # depth: no action lost
     actions, diags = ros.collect(Float64MultiArray, "action"), ros.collect(DiagnosticArray, "diagnostics")
     pub = ros.publisher("observation")
     sent = [0]
@@ -90,13 +90,7 @@ def test_position_commands_ramp_in_from_the_rest_action(policy_file, start_node,
     _, target = _unlimited(policy_file)
     rest = target + 0.5  # the test model's box is wide (InvertedPendulum: ±3)
     delta = 0.5 / 20
-    obs, _ = _unlimited(policy_file)
-    node = start_node("policy_node", model_path=policy_file, noise="zero", observation_timeout_s=0.0, on_timeout="rest",
-                      rest_action=rest.tolist(), max_action_delta=delta, qos_depth=100)
-    actions = ros.collect(Float64MultiArray, "action")
-    pub = ros.publisher("observation")
-    ros.wait_for(lambda: len(actions) >= 4, STARTUP_S, "4 actions", every=lambda: pub.publish(Float64MultiArray(
-        data=obs.tolist())), proc=node)
+    _, actions, _, _ = _start(policy_file, start_node, ros, delta, "rest", n=4, rest_action=rest.tolist())
     ramp = np.array([a.data for a in actions])
     np.testing.assert_allclose(ramp[0], rest - delta, rtol=1e-9, atol=1e-12)  # one step from rest toward the policy's
     steps = np.abs(np.diff(ramp, axis=0))
