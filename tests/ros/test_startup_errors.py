@@ -44,8 +44,9 @@ def test_policy_node_bad_model_exits_non_zero(start_node, tmp_path, setup, expec
     ({"on_timeout": "rest", "rest_action": 0.1}, "parameter rest_action must be a list of 1 finite number (the model's joints: "),
     ({"on_timeout": "rest", "rest_action": [7]}, "parameter rest_action must lie inside the action bounds: "),
     ({"on_timeout": "rest", "rest_action": "[0, 1.5]"},  # rcl: one type per list
-     "Sequence should be of same type. Value type 'double' do not belong at line_num 1 (a list's items must all be of one "
-     "type: [0.0, 1.5], not [0, 1.5])"),
+     "cannot start: failed to initialize rcl: Couldn't parse parameter override rule: '-p rest_action:=[0, 1.5]'"),
+    ({"on_timeout": "rest", "rest_action": "[0, 1.5]"},  # older rcl names the wrong type ('bool'): the hint says it all
+     "(a list's items must all be of one type: [0.0, 1.5], not [0, 1.5])"),
 ])
 def test_policy_node_bad_parameter_exits_non_zero(policy_file, start_node, params, expected):
     node = start_node("policy_node", model_path=policy_file, **params)
