@@ -374,8 +374,9 @@ class Trainer:
                             log.info("%s/%s steps, %.0f steps/s, recent return %s", f"{self.global_step:,}", f"{end:,}",
                                      row["sps"], _return_text(row["episode_return"]))
                     orphaned = agent is not None and os.getppid() != agent  # torchrun killed: stop as on SIGTERM
-                    if orphaned and lead:
-                        log.warning("torchrun (pid %d) is gone: stopping after this update to save a checkpoint", agent)
+                    if orphaned:  # every rank that sees it says so: on several machines it may not be rank 0's
+                        log.warning("rank %s: torchrun (pid %d) is gone: stopping after this update to save a checkpoint",
+                                    os.environ.get("RANK", "0"), agent)
                     wants = bool(stop) or orphaned
                     stopping = wants if self.comm is None else self.comm.mean(float(wants)) > 0  # all ranks agree
                     if self.iteration % cfg.checkpoint_every == 0 or self.iteration == num_iters or stopping:
