@@ -19,13 +19,13 @@ import torch
 
 from fpo_core.actions import squash
 from fpo_core.checkpoint import LoadedPolicy
-from fpo_core.envs import CheckedEnv, make_env
+from fpo_core.envs import CheckedEnv
 from fpo_core.errors import FpoError
 
 
 def spread(loaded: LoadedPolicy, states: int, samples: int) -> tuple[float, float]:
     low, high = (torch.tensor(b, dtype=torch.float32) for b in (loaded.spec.action_low, loaded.spec.action_high))
-    env: gym.Env = CheckedEnv(make_env(loaded.config.env_id), loaded.config.env_id)  # the dtype and box it was trained in
+    env: gym.Env = CheckedEnv.make(loaded.config.env_id)  # the dtype and box it was trained in
     obs, _ = env.reset(seed=0)
     visited = []
     with torch.no_grad():

@@ -150,6 +150,11 @@ class CheckedEnv(gym.Wrapper):
         act = env.action_space  # kept: each access walks the wrappers' properties, ~1 µs a step in all
         self._dtype, self._low, self._high, self._obs_shape = act.dtype, act.low, act.high, env.observation_space.shape
 
+    @classmethod
+    def make(cls, env_id: str, **kwargs: Any) -> CheckedEnv:
+        """``make_env(env_id, **kwargs)``, checked: how training, evaluation and the sim node make their envs."""
+        return cls(make_env(env_id, **kwargs), env_id)
+
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         obs, info = self.env.reset(seed=seed, options=options)
         return self._shaped(obs, "reset"), info
@@ -192,7 +197,7 @@ def make_vec_env(env_id: str, num_envs: int, asynchronous: bool = False,
                     "trains and evaluates, but `fpo export` will refuse it; to deploy, make one env step span such a period "
                     "(several physics steps per action)", env_id, spec.dt, *CONTROL_PERIOD_S)
     probe.close()
-    fns = [lambda: CheckedEnv(make_env(env_id), env_id) for _ in range(num_envs)]
+    fns = [lambda: CheckedEnv.make(env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if asynchronous:
         with sigint_ignored():  # workers inherit it: Ctrl-C is the trainer's to handle (save, then stop the workers)

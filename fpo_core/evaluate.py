@@ -49,7 +49,7 @@ def run_episodes(env_id: str, act: Actor, episodes: int, seed: int, video: Path 
         probe.close()
         if "rgb_array" not in modes:
             raise UsageError(f"cannot record a video of {env_id}: it renders no images (render modes: {modes or 'none'})")
-    env = CheckedEnv(make_env(env_id, **({"render_mode": "rgb_array"} if video else {})), env_id)  # may take no render_mode
+    env = CheckedEnv.make(env_id, **({"render_mode": "rgb_array"} if video else {}))  # may take no render_mode
     frames: list[np.ndarray] = []
     returns = []
     try:

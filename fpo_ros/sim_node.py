@@ -24,7 +24,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from fpo_core.envs import CheckedEnv, EnvSpec, make_env
+from fpo_core.envs import CheckedEnv, EnvSpec
 from fpo_core.runtime import FlowPolicy
 from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides, choice_descriptor, declare_number,
                             declare_qos, main as run_main)
@@ -66,7 +66,7 @@ class SimNode(FpoNode):
             if not model_path:
                 raise StartupError("set env_id (e.g. -p env_id:=InvertedPendulum-v5) or model_path (its env id is used)")
             env_id = FlowPolicy.load(model_path).contract.env_id
-        self.env = CheckedEnv(make_env(env_id), env_id)  # actions in the env's dtype and box, as in training
+        self.env = CheckedEnv.make(env_id)  # actions in the env's dtype and box, as in training
         self.spec = EnvSpec.of(self.env, env_id)
         self.joints = joint_addresses(getattr(self.env.unwrapped, "model", None), self.spec.joint_names)
 
