@@ -87,6 +87,7 @@ def _warn_other_algos_defaults(path: Path, file_values: dict, cfg: TrainConfig) 
 
 
 def _flag_value(v: object) -> str:
+    """``v`` as a command line writes it (a tuple's items separated by spaces, as tyro reads them)."""
     return " ".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
 
 

@@ -131,7 +131,8 @@ class PolicyNode(FpoNode):
             self.create_timer(period, self._on_watchdog_tick, clock=steady)
         self.create_timer(1.0, self._publish_diagnostics, clock=steady)
         mode = f"on a {rate:g} Hz timer" if self.timer_mode else "on every observation"
-        watchdog = f"after {self.timeout_s:g} s without observations: {self.on_timeout}" if self.timeout_s > 0 else "off"
+        safe = f"{self.on_timeout} {self.rest.tolist()}" if self.on_timeout == "rest" else self.on_timeout
+        watchdog = f"after {self.timeout_s:g} s without observations: {safe}" if self.timeout_s > 0 else "off"
         self.get_logger().info(f"loaded {model_path} ({c.kind} policy for {c.env_id}, obs {c.obs_dim}, act {c.act_dim}); "
                                f"K={self.num_steps} {self.integrator}, noise {self.noise}; acting {mode}; watchdog {watchdog}; "
                                f"action order (the controller's joints): {', '.join(c.joint_names)}")

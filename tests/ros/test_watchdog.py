@@ -49,6 +49,7 @@ def test_stale_observations_publish_the_safe_action(policy_file, start_node, ros
     assert np.all(np.abs(last_policy_action) > 1e-3) and not np.allclose(last_policy_action, REST), \
         "the policy's action is near zero or the rest action; the safe actions cannot be told apart"
     safe = {"zero": np.zeros_like(last_policy_action), "hold": last_policy_action, "rest": np.full(act_dim, REST)}[on_timeout]
+    assert on_timeout != "rest" or f"without observations: rest [{REST}" in node.output(), node.output()  # logged at start
     n = len(actions)
     ros.wait_for(lambda: len(actions) >= n + 3 and np.array_equal(actions[-1].data, safe), WAIT_S,
                  f"repeated {on_timeout} actions after observations stopped", proc=node)
