@@ -18,10 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-from fpo_ros.discovery import loopback_env
+from fpo_ros.discovery import isolate
 
-os.environ.update(loopback_env())
-os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))  # ids above 101 reach ephemeral ports
+isolate()  # before rclpy loads
 
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402

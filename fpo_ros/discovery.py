@@ -13,3 +13,10 @@ def loopback_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     if environ.get("ROS_DISTRO") == "humble":
         env["ROS_LOCALHOST_ONLY"] = "1"
     return env
+
+
+def isolate() -> None:
+    """This process and what it starts: discovery on loopback and, unless ``ROS_DOMAIN_ID`` is set, a domain of its own
+    (from the pid, 1 to 101: ids above 101 reach ephemeral ports)."""
+    os.environ.update(loopback_env())
+    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from fpo_ros.discovery import loopback_env
+from fpo_ros.discovery import isolate, loopback_env
 
 # Keep MuJoCo headless and DDS discovery on loopback for everything this suite starts.
 os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ.update(loopback_env())
-os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 101))
+isolate()
 
 # The ROS tests skip where rclpy is missing (a machine without ROS 2). scripts/test.sh (CI) installs it and sets
 # FPO_REQUIRE_ROS=1: there a missing or broken rclpy fails the run instead of skipping every ROS test in silence.
