@@ -17,6 +17,7 @@ PACKAGE = "fpo_ros"
 ParamValue = Union[str, int, float, bool, list[float]]
 BOOLS = {"true": True, "false": False}
 ON_TIMEOUT = ("zero", "rest", "hold", "nothing")
+"""``fpo_policy``'s on_timeout choices (here, where the launch file reads them without the node's rclpy and onnxruntime)."""
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from fpo_core.runtime import FlowPolicy
 from fpo_ros.common import (FpoNode, StartupError, check_choice, check_overrides, choice_descriptor, declare_number,
                             declare_qos, number)
 from fpo_ros.common import main as run_main
+from fpo_ros.launch_config import ON_TIMEOUT
 
 NAME = "fpo_policy"
-ON_TIMEOUT = ("zero", "rest", "hold", "nothing")
 TO_REST = ("zero", "rest")
 """The on_timeout choices that publish ``rest`` (the zero action, or rest_action): also once on shutdown, and where a
 rate-limited start ramps in from."""

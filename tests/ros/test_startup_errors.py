@@ -181,9 +181,3 @@ def _output_once(node: Proc, text: str) -> str:
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
-
-
-def test_the_launch_file_offers_the_policy_nodes_on_timeout_choices():
-    from fpo_ros import launch_config, policy_node
-
-    assert launch_config.ON_TIMEOUT == policy_node.ON_TIMEOUT
